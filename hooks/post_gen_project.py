@@ -1,0 +1,85 @@
+"""Shape the rendered project to its pattern, record the answers, print next steps.
+
+The template holds every file any pattern may need; the catalogue says which service roles
+a pattern runs and which files each role owns. One function applies it: files of roles the
+pattern does not use are removed. Importable as plain Python for the tests (see
+``pre_gen_project`` for why the context sits in a raw string).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
+
+ANSWERS_FILE = ".kata-answers.yml"
+ANSWERS_HEADER = (
+    f"# Kata rendered this project from these answers; replay: kata new --answers {ANSWERS_FILE}"
+)
+
+
+def files_of_unused_roles(project_dir: Path, context: dict[str, Any]) -> list[Path]:
+    """Every file owned by a role that the chosen pattern does not run."""
+    used = {service["role"] for service in context["_patterns"][context["pattern"]]["services"]}
+    owned_by_others: set[Path] = set()
+    for role, spec in context["_roles"].items():
+        if role in used:
+            continue
+        for glob in spec["files"]:
+            owned_by_others.update(path for path in project_dir.glob(glob) if path.is_file())
+    return sorted(owned_by_others)
+
+
+def remove_files(project_dir: Path, files: list[Path]) -> None:
+    """Delete ``files`` and any folder they leave empty."""
+    for path in files:
+        path.unlink()
+    for parent in sorted({p.parent for p in files}, key=lambda p: len(p.parts), reverse=True):
+        folder = parent
+        while folder != project_dir and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
+def answers_to_record(context: dict[str, Any]) -> dict[str, str]:
+    """The public answers plus the Kata version: enough to replay the generation."""
+    answers = {key: value for key, value in context.items() if not key.startswith("_")}
+    answers["_kata_version"] = context["_kata_version"]
+    return answers
+
+
+def write_answers(project_dir: Path, answers: dict[str, str]) -> None:
+    lines = [ANSWERS_HEADER]
+    # JSON strings are valid YAML scalars, so no YAML library is needed here.
+    lines += [f"{key}: {json.dumps(value)}" for key, value in answers.items()]
+    (project_dir / ANSWERS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def next_steps(context: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            f"Rendered {context['project_slug']} ({context['pattern']}). Next steps:",
+            f"  cd {context['project_slug']}",
+            "  make install   # dependencies + trains the model",
+            "  make test",
+            "  make run       # then see README.md for curl examples",
+        ]
+    )
+
+
+def main() -> int:
+    context = json.loads(CONTEXT_JSON)
+    project_dir = Path.cwd()
+    remove_files(project_dir, files_of_unused_roles(project_dir, context))
+    write_answers(project_dir, answers_to_record(context))
+    if not os.environ.get("KATA_CLI"):
+        print(next_steps(context))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
