@@ -51,8 +51,9 @@ def cli() -> None:
 def list_patterns() -> None:
     """Show every pattern Kata knows and which ones it can render."""
     table = Table(title="Kata inference patterns", title_justify="left")
-    for column in ("pattern", "title", "section", "status", "summary"):
-        table.add_column(column, overflow="fold")
+    for column in ("pattern", "title", "section", "status"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("summary", overflow="fold")
     for pattern in load_catalogue().patterns.values():
         status = "[green]available[/]" if pattern.implemented else "[dim]planned[/]"
         table.add_row(

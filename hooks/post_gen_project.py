@@ -30,8 +30,16 @@ def files_of_unused_roles(project_dir: Path, context: dict[str, Any]) -> list[Pa
         if role in used:
             continue
         for glob in spec["files"]:
-            owned_by_others.update(path for path in project_dir.glob(glob) if path.is_file())
+            for match in project_dir.glob(glob):
+                owned_by_others.update(_files_at(match))
     return sorted(owned_by_others)
+
+
+def _files_at(path: Path) -> list[Path]:
+    """A matched file, or every file under a matched folder (``app/http/**`` matches folders)."""
+    if path.is_dir():
+        return [child for child in path.rglob("*") if child.is_file()]
+    return [path]
 
 
 def remove_files(project_dir: Path, files: list[Path]) -> None:

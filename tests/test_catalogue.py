@@ -1,0 +1,60 @@
+"""The catalogue in cookiecutter.json is the one source the CLI, prompts and hooks read."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import generator
+from tests.matrix import CATALOGUE, offered_combinations
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_catalogue_lists_the_twelve_seed_patterns() -> None:
+    assert list(CATALOGUE.patterns) == [
+        "web_single",
+        "synchronous",
+        "asynchronous",
+        "batch",
+        "prep_pred",
+        "serial_microservice",
+        "parallel_microservice",
+        "time_lag",
+        "prediction_cache",
+        "data_cache",
+        "inference_template",
+        "edge_ai",
+    ]
+
+
+def test_cookiecutter_offers_exactly_the_implemented_patterns_and_formats() -> None:
+    assert CATALOGUE.choices("pattern") == [p.id for p in CATALOGUE.implemented_patterns()]
+    implemented_formats = [k for k, v in CATALOGUE.model_formats.items() if v.implemented]
+    assert CATALOGUE.choices("model_format") == implemented_formats
+    assert CATALOGUE.choices("model_delivery") == list(CATALOGUE.model_deliveries)
+
+
+def test_every_choice_has_a_human_readable_prompt() -> None:
+    prompts = CATALOGUE.context["__prompts__"]
+    for field in CATALOGUE.questions:
+        assert field in prompts, field
+        for choice in CATALOGUE.choices(field):
+            if isinstance(prompts[field], dict):
+                assert choice in prompts[field], (field, choice)
+
+
+def test_implemented_patterns_only_use_roles_the_template_provides() -> None:
+    roles = CATALOGUE.context["_roles"]
+    for pattern in CATALOGUE.implemented_patterns():
+        for service in pattern.services:
+            assert service.role in roles, (pattern.id, service.role)
+
+
+def test_kata_version_is_one_number_everywhere() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert CATALOGUE.kata_version == generator.__version__ == pyproject["project"]["version"]
+
+
+def test_the_matrix_covers_every_delivery_of_web_single() -> None:
+    assert {c["model_delivery"] for c in offered_combinations()} == {"in_image", "load_at_start"}
