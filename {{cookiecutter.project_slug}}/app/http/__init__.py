@@ -1,0 +1,1 @@
+"""HTTP adapters over the model core."""

@@ -1,0 +1,106 @@
+"""The HTTP predictor: a thin FastAPI adapter over the model runner.
+
+Run it with:
+    uvicorn app.http.predictor:create_app --factory --host 0.0.0.0 --port 8000
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.http.errors import install_error_handlers
+from app.http.metrics import PredictorMetrics, build_metrics_router
+from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.http.predict_routes import build_predict_router
+from app.http.v2_routes import build_v2_router
+from app.logs import configure_logging
+from app.model.errors import ModelLoadError
+from app.model.runner import ModelRunner
+from app.model.source import display_location
+from app.settings import PredictorSettings
+
+logger = logging.getLogger(__name__)
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(settings: PredictorSettings | None = None) -> FastAPI:
+    """Build the app; its model starts loading in the background when it starts up."""
+    settings = settings or PredictorSettings()
+    configure_logging(settings.log_level)
+    for variable in PredictorSettings.unknown_variables():
+        logger.warning("ignoring %s: no setting has that name (a typo?)", variable)
+    metrics = PredictorMetrics()
+    runner = ModelRunner(
+        max_batch_size=settings.max_batch_size,
+        inference_threads=settings.inference_threads,
+        observer=metrics,
+    )
+    app = FastAPI(
+        title="Predictor",
+        version=__version__,
+        lifespan=_lifespan(runner, settings, metrics),
+    )
+    # The last added runs first: request context wraps everything, the size limit included.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    app.include_router(build_predict_router(runner))
+    app.include_router(build_v2_router(runner))
+    app.include_router(build_metrics_router(metrics))
+    return app
+
+
+def _lifespan(
+    runner: ModelRunner, settings: PredictorSettings, metrics: PredictorMetrics
+) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Loading runs beside the server so liveness answers at once and readiness
+        # reports the truth while a large model downloads.
+        loading = asyncio.create_task(load_model(runner, settings, metrics))
+        try:
+            yield
+        finally:
+            loading.cancel()
+            with suppress(asyncio.CancelledError):
+                await loading
+
+    return lifespan
+
+
+async def load_model(
+    runner: ModelRunner, settings: PredictorSettings, metrics: PredictorMetrics
+) -> None:
+    """Load the configured model off the event loop; log, never raise, on failure."""
+    location = display_location(settings.model_uri)
+    logger.info("loading model from %s", location, extra={"model_uri": location})
+    try:
+        metadata = await asyncio.to_thread(
+            runner.load,
+            settings.model_uri,
+            expected_sha256=settings.model_sha256,
+            timeout_s=settings.model_download_timeout_s,
+        )
+    except ModelLoadError as error:
+        # The message says everything; a traceback would only bury it.
+        logger.error(
+            "model load failed, the server stays not ready: %s",
+            error,
+            extra={"model_uri": location},
+        )
+        return
+    except Exception:
+        logger.exception("model load failed unexpectedly, the server stays not ready")
+        return
+    metrics.model_loaded(metadata.name, metadata.version)
+    logger.info(
+        "model %s version %s loaded; ready",
+        metadata.name,
+        metadata.version,
+        extra={"model_name": metadata.name, "model_version": metadata.version},
+    )

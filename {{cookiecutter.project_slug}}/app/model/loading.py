@@ -1,0 +1,117 @@
+"""Verify fetched model files and open them with ONNX Runtime."""
+
+from dataclasses import dataclass
+from typing import cast
+
+import onnxruntime as ort
+
+from app.model.errors import ModelLoadError
+from app.model.metadata import ModelMetadata, parse_metadata
+from app.model.signature import (
+    DYNAMIC,
+    InferenceSession,
+    ModelSignature,
+    TensorSpec,
+    signature_from_session,
+)
+from app.model.source import ModelFiles, verify_sha256
+
+PROBABILITIES_OUTPUT = "probabilities"
+"""The output /predict reads: one row of class probabilities per input row."""
+
+_FLOAT_DATATYPES = ("FP16", "FP32", "FP64")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """An open inference session with the facts the server needs about it."""
+
+    session: InferenceSession
+    signature: ModelSignature
+    metadata: ModelMetadata
+    features: TensorSpec
+    """The single 2-D input that /predict fills with rows."""
+    probabilities: TensorSpec
+
+
+def open_model(
+    files: ModelFiles, pinned_sha256: str | None = None, inference_threads: int = 1
+) -> LoadedModel:
+    """Check the files' integrity and the graph's shape, then open a session."""
+    metadata = parse_metadata(files.metadata, files.metadata_location)
+    if pinned_sha256 is not None:
+        verify_sha256(files.model, pinned_sha256, files.model_location, "the pinned checksum")
+    verify_sha256(
+        files.model,
+        metadata.model_sha256,
+        files.model_location,
+        f"{files.metadata_location} (model_sha256)",
+    )
+    session = _open_session(files, inference_threads)
+    signature = signature_from_session(session)
+    _check_recorded_signature(metadata, signature, files.metadata_location)
+    return LoadedModel(
+        session=session,
+        signature=signature,
+        metadata=metadata,
+        features=_features_input(signature, metadata),
+        probabilities=_probabilities_output(signature, metadata),
+    )
+
+
+def _open_session(files: ModelFiles, inference_threads: int) -> InferenceSession:
+    options = ort.SessionOptions()
+    # Small tabular models run fastest on one thread: spreading microseconds of work
+    # over a thread pool costs more than it saves, and replicas scale out instead.
+    options.intra_op_num_threads = inference_threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(
+            files.model, sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # ONNX Runtime raises several unrelated types for bad graphs
+        raise ModelLoadError(f"ONNX Runtime cannot open {files.model_location}: {error}") from error
+    return cast("InferenceSession", session)
+
+
+def _check_recorded_signature(
+    metadata: ModelMetadata, signature: ModelSignature, location: str
+) -> None:
+    if metadata.signature is not None and metadata.signature != signature.as_dict():
+        raise ModelLoadError(
+            f"the signature recorded in {location} does not match the model graph: "
+            f"recorded {metadata.signature}, graph {signature.as_dict()}"
+        )
+
+
+def _features_input(signature: ModelSignature, metadata: ModelMetadata) -> TensorSpec:
+    if len(signature.inputs) != 1:
+        raise ModelLoadError(f"the model must have one input, it has {len(signature.inputs)}")
+    spec = signature.inputs[0]
+    if len(spec.shape) != 2 or spec.shape[1] == DYNAMIC or spec.datatype not in _FLOAT_DATATYPES:
+        raise ModelLoadError(
+            f"input {spec.name!r} must be a float matrix [batch, features] with a fixed "
+            f"number of features, it is {spec.datatype} {list(spec.shape)}"
+        )
+    names = metadata.feature_names
+    if names is not None and len(names) != spec.shape[1]:
+        raise ModelLoadError(
+            f"metadata lists {len(names)} feature names but the model takes {spec.shape[1]}"
+        )
+    return spec
+
+
+def _probabilities_output(signature: ModelSignature, metadata: ModelMetadata) -> TensorSpec:
+    spec = signature.output_named(PROBABILITIES_OUTPUT)
+    if spec is None or len(spec.shape) != 2:
+        raise ModelLoadError(
+            f"the model must have a 2-D output named {PROBABILITIES_OUTPUT!r} "
+            "(export classifiers with zipmap disabled)"
+        )
+    if spec.shape[1] not in (DYNAMIC, len(metadata.labels)):
+        raise ModelLoadError(
+            f"metadata lists {len(metadata.labels)} labels but {PROBABILITIES_OUTPUT!r} "
+            f"has {spec.shape[1]} columns"
+        )
+    return spec

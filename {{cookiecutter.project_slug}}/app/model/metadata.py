@@ -1,0 +1,40 @@
+"""metadata.json: what the training script records beside model.onnx."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.model.errors import ModelLoadError
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class ModelMetadata(BaseModel):
+    """The fields the server relies on; anything else the file holds is kept as is."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(min_length=1)
+    """The model's name: the `{name}` of the v2 routes."""
+    version: str = Field(min_length=1)
+    """Content-derived version: the same data, hyperparameters and libraries give the same one."""
+    labels: list[str] = Field(min_length=1)
+    """Class names, indexed by the columns of the `probabilities` output."""
+    feature_names: list[str] | None = None
+    """Names accepted as keys when a row is sent as an object; None allows list rows only."""
+    model_sha256: str = Field(pattern=SHA256_PATTERN)
+    """sha256 of model.onnx, checked on every load."""
+    signature: dict[str, Any] | None = None
+    """The graph's inputs and outputs as recorded at export; must match the graph."""
+
+
+def parse_metadata(raw: bytes, source: str) -> ModelMetadata:
+    """Parse metadata.json, naming the file and the offending field on failure."""
+    try:
+        return ModelMetadata.model_validate_json(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'document'}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ModelLoadError(f"{source} is not valid model metadata: {problems}") from error

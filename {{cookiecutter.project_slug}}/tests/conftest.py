@@ -1,0 +1,37 @@
+"""Session fixtures: the project's own model, trained once into a temporary directory."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.training.train import train_and_export
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding model.onnx and metadata.json, trained by the project's script."""
+    out_dir = tmp_path_factory.mktemp("model")
+    train_and_export(out_dir, log=lambda _line: None)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def model_path(model_dir: Path) -> Path:
+    return model_dir / "model.onnx"
+
+
+@pytest.fixture
+def metadata(model_dir: Path) -> dict[str, Any]:
+    """metadata.json as a fresh dict that a test may change freely."""
+    return json.loads((model_dir / "metadata.json").read_text())
+
+
+@pytest.fixture
+def model_copy(model_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the model directory, for tests that tamper with it."""
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    return copy

@@ -1,0 +1,73 @@
+"""Helpers shared by the test tiers: real file servers, free ports, polling, log parsing."""
+
+import functools
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MODEL_NAME = "iris-classifier"
+SETOSA = [5.1, 3.5, 1.4, 0.2]
+VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _QuietFileHandler(SimpleHTTPRequestHandler):
+    """Serves files without writing an access line to stderr for each request."""
+
+    gate: threading.Event | None = None
+
+    def do_GET(self) -> None:
+        if self.gate is not None:
+            self.gate.wait(timeout=30)
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serving_directory(directory: Path, gate: threading.Event | None = None) -> Iterator[str]:
+    """Serve `directory` over real HTTP on a free port; yield its base URL.
+
+    With `gate`, every GET waits until the event is set: a slow model host.
+    """
+    handler_class = type("FileHandler", (_QuietFileHandler,), {"gate": gate})
+    handler = functools.partial(handler_class, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        if gate is not None:
+            gate.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 15.0, what: str = "") -> None:
+    """Poll `condition` until it holds; fail the test after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what or condition}")
+        time.sleep(0.02)
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Parse every non-empty line as JSON; fails if one is not."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -1,0 +1,54 @@
+"""PredictorSettings: environment variables with the PREDICTOR_ prefix."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import PredictorSettings
+
+
+def test_defaults():
+    settings = PredictorSettings()
+
+    assert settings.model_uri == "models/model.onnx"
+    assert settings.model_sha256 is None
+    assert settings.max_batch_size == 1024
+    assert settings.log_level == "INFO"
+
+
+def test_reads_prefixed_environment_variables(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PREDICTOR_MODEL_URI", "https://models.example.com/model.onnx")
+    monkeypatch.setenv("PREDICTOR_MAX_BATCH_SIZE", "64")
+    monkeypatch.setenv("PREDICTOR_MODEL_SHA256", "AB" * 32)
+    monkeypatch.setenv("PREDICTOR_LOG_LEVEL", "debug")
+
+    settings = PredictorSettings()
+
+    assert settings.model_uri == "https://models.example.com/model.onnx"
+    assert settings.max_batch_size == 64
+    assert settings.model_sha256 == "ab" * 32
+    assert settings.log_level == "DEBUG"
+
+
+def test_empty_checksum_means_no_pin(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PREDICTOR_MODEL_SHA256", "")
+
+    assert PredictorSettings().model_sha256 is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("model_sha256", "abc"), ("max_batch_size", 0), ("log_level", "LOUD")],
+)
+def test_invalid_values_are_refused(field: str, value: object):
+    with pytest.raises(ValidationError, match=field):
+        PredictorSettings(**{field: value})
+
+
+def test_unknown_prefixed_variables_are_reported():
+    environ = {"PREDICTOR_MODLE_URI": "x", "PREDICTOR_MODEL_URI": "y", "HOME": "/root"}
+
+    assert PredictorSettings.unknown_variables(environ) == ["PREDICTOR_MODLE_URI"]
+
+
+def test_fields_are_documented():
+    assert all(field.description for field in PredictorSettings.model_fields.values())
