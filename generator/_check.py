@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,13 +80,72 @@ def check_ci_workflow(project_dir: Path) -> CheckResult:
 
 
 def check_kubernetes(project_dir: Path) -> CheckResult:
-    k8s = project_dir / "deploy" / "k8s"
-    kustomization = yaml.safe_load((k8s / "kustomization.yaml").read_text(encoding="utf-8"))
-    missing = [name for name in kustomization["resources"] if not (k8s / name).is_file()]
-    if missing:
-        return CheckResult("kubernetes manifests", False, f"missing resources: {missing}")
-    args = ["--strict", "--kubernetes-version", KUBERNETES_VERSION, *kustomization["resources"]]
-    return _tool("kubernetes-validate", k8s, args, name="kubernetes manifests")
+    """Render the kustomize base as kubectl would apply it, then validate every object."""
+    name = "kubernetes manifests"
+    kubectl = _find_executable("kubectl")
+    if kubectl is None:
+        return CheckResult(name, False, "kubectl not found: pip install 'kata[check]'")
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(project_dir / "deploy" / "k8s")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if rendered.returncode != 0:
+        return CheckResult(name, False, f"kubectl kustomize failed: {rendered.stderr.strip()}")
+    with tempfile.TemporaryDirectory(prefix="kata-k8s-") as scratch:
+        manifest = Path(scratch) / "kustomized.yaml"
+        manifest.write_text(rendered.stdout, encoding="utf-8")
+        args = ["--strict", "--kubernetes-version", KUBERNETES_VERSION, str(manifest)]
+        return _tool("kubernetes-validate", project_dir, args, name=name)
+
+
+def check_dockerfile_conventions(project_dir: Path) -> CheckResult:
+    """What hadolint does not enforce: the conventions every Kata image follows."""
+    instructions = _instructions((project_dir / "Dockerfile").read_text(encoding="utf-8"))
+    users = [i.split()[1].split(":")[0] for i in instructions if i.startswith("USER ")]
+    problems = []
+    if sum(1 for i in instructions if i.startswith("FROM ")) < 2:  # noqa: PLR2004
+        problems.append("not multi-stage")
+    if not users or users[-1] in {"root", "0"}:
+        problems.append("the final stage runs as root (no USER, or USER root)")
+    if not any(i.startswith("HEALTHCHECK ") for i in instructions):
+        problems.append("no HEALTHCHECK")
+    if not (project_dir / ".dockerignore").is_file():
+        problems.append("no .dockerignore")
+    for label, found in (
+        ("unpinned base images", _unpinned_bases(instructions)),
+        ("secret-like ENV/ARG", _secrets(instructions)),
+        ("unpinned dependencies in pyproject.toml", _unpinned_requirements(project_dir)),
+    ):
+        if found:
+            problems.append(f"{label}: {found}")
+    return CheckResult("Dockerfile conventions", not problems, "; ".join(problems))
+
+
+def _instructions(dockerfile: str) -> list[str]:
+    """Logical Dockerfile instructions: continuations joined, comments dropped."""
+    joined = re.sub(r"\\\n", " ", dockerfile)
+    lines = (line.strip() for line in joined.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _unpinned_bases(instructions: list[str]) -> list[str]:
+    stages = {i.split()[-1] for i in instructions if i.startswith("FROM ") and " AS " in i}
+    bases = [i.split()[1] for i in instructions if i.startswith("FROM ")]
+    return [b for b in bases if b not in stages and (":" not in b or b.endswith(":latest"))]
+
+
+def _secrets(instructions: list[str]) -> list[str]:
+    secret = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)", re.IGNORECASE)
+    return [i for i in instructions if i.startswith(("ENV ", "ARG ")) and secret.search(i)]
+
+
+def _unpinned_requirements(project_dir: Path) -> list[str]:
+    project = tomllib.loads((project_dir / "pyproject.toml").read_text(encoding="utf-8"))
+    groups = [project["project"]["dependencies"]]
+    groups += project["project"].get("optional-dependencies", {}).values()
+    return [req for group in groups for req in group if "==" not in req]
 
 
 def _tool(command: str, cwd: Path, args: list[str], *, name: str | None = None) -> CheckResult:
@@ -120,6 +180,7 @@ CHECKS: tuple[Callable[[Path], CheckResult], ...] = (
     check_config_files_parse,
     check_ruff,
     check_dockerfile,
+    check_dockerfile_conventions,
     check_compose,
     check_ci_workflow,
     check_kubernetes,

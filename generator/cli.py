@@ -20,7 +20,9 @@ from generator import __version__
 from generator._answers import load_answers_file, parse_assignments, resolve_answers
 from generator._catalogue import Catalogue, Pattern, load_catalogue
 from generator._check import run_checks
+from generator._containers import exercise_topology, find_engine
 from generator._errors import AnswerError, KataError
+from generator._examples import readme_examples
 from generator._render import RenderResult, render_project
 
 out = Console(highlight=False)
@@ -179,8 +181,14 @@ def _report(result: RenderResult, answers: dict[str, str]) -> None:
 @click.argument(
     "project_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path()
 )
-def check(project_dir: Path) -> None:
-    """Run Kata's static checks on a generated project (lint, Dockerfile, compose, k8s)."""
+@click.option(
+    "--containers",
+    is_flag=True,
+    help="Also build the images, start compose, wait for health, send the README's examples.",
+)
+@_reports_errors
+def check(project_dir: Path, containers: bool) -> None:
+    """Run Kata's checks on a generated project (lint, Dockerfile, compose, k8s)."""
     results = run_checks(project_dir)
     for result in results:
         mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
@@ -188,9 +196,33 @@ def check(project_dir: Path) -> None:
         if not result.ok and result.detail:
             out.print(result.detail, markup=False)
     failed = [result.name for result in results if not result.ok]
+    if containers:
+        failed += _check_containers(project_dir)
     if failed:
         err.print(f"kata: {len(failed)} check(s) failed: {', '.join(failed)}", markup=False)
         sys.exit(1)
+
+
+def _check_containers(project_dir: Path) -> list[str]:
+    engine = find_engine()
+    if engine is None:
+        raise KataError("containers: no working podman or docker found")
+    requests = [example.as_json() for example in readme_examples(project_dir)]
+    out.print(f"Building images and starting compose with {engine.name} …")
+    report = exercise_topology(engine, project_dir, f"kata-check-{project_dir.name}", requests)
+    for image, seconds in report.build_seconds.items():
+        out.print(f"[green]✔[/] built {image} ({seconds:.1f} s)")
+    out.print("[green]✔[/] every service passed its health check")
+    failed = []
+    for request, answer in zip(requests, report.answers, strict=True):
+        ok = answer["status"] < 500  # noqa: PLR2004 - README examples may show a refusal
+        out.print(
+            f"{'[green]✔[/]' if ok else '[red]✘[/]'} README example {request['method']} "
+            f"{request['path']} → {answer['status']}"
+        )
+        if not ok:
+            failed.append(f"README example {request['path']}")
+    return failed
 
 
 def main() -> None:

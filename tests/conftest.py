@@ -11,8 +11,12 @@ from tests.matrix import CATALOGUE, combination_id, offered_combinations
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "combination" in metafunc.fixturenames:
         combinations = offered_combinations()
+        # Module scope lets module fixtures (one install per combination) depend on it.
         metafunc.parametrize(
-            "combination", combinations, ids=[combination_id(c) for c in combinations]
+            "combination",
+            combinations,
+            ids=[combination_id(c) for c in combinations],
+            scope="module",
         )
 
 

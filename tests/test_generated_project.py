@@ -1,30 +1,43 @@
-"""Each offered combination, rendered and installed into a fresh virtual environment,
-passes its own ``make lint`` and ``make test``: the promise users judge Kata by."""
+"""Each offered combination, rendered and installed into a fresh virtual environment:
+its own ``make lint`` and ``make test`` pass, its images build, and its compose topology
+serves the README's example requests with the same answers as the app in-process."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from generator import render_project, resolve_answers
-from tests.matrix import CATALOGUE
+from generator._containers import Engine, exercise_topology, find_engine
+from generator._examples import readme_examples
+from tests.matrix import CATALOGUE, combination_id
 
 OUTPUT_TAIL = 6000
+OPT_OUT = "KATA_SKIP_CONTAINERS"
+IN_PROCESS_ANSWERS = Path(__file__).with_name("inprocess_answers.py")
 
 
-def run(command: list[str], cwd: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class InstalledProject:
+    path: Path
+    env: dict[str, str]
+    install_seconds: float
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str], stdin: str | None = None) -> str:
     done = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+        command, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, check=False
     )
     output = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
     assert done.returncode == 0, f"{' '.join(command)} failed in {cwd}:\n{output}"
-    return time.perf_counter() - started
+    return done.stdout
 
 
 def fresh_venv_env(venv: Path) -> dict[str, str]:
@@ -32,16 +45,67 @@ def fresh_venv_env(venv: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
-    # The generated tests start servers on free ports; keep their output readable here.
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env
 
 
+@pytest.fixture(scope="module")
+def installed(
+    combination: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> InstalledProject:
+    """Rendered, then `make install`ed into its own fresh virtual environment."""
+    root = tmp_path_factory.mktemp(combination_id(combination))
+    project = render_project(resolve_answers(CATALOGUE, combination), root).project_dir
+    env = fresh_venv_env(root / "venv")
+    started = time.perf_counter()
+    run(["make", "install"], project, env)
+    return InstalledProject(project, env, time.perf_counter() - started)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine | None:
+    found = find_engine()
+    if found is None and os.environ.get(OPT_OUT) != "1":
+        pytest.fail(
+            "no working container engine (podman or docker): the container tier cannot run. "
+            f"Install podman (see .ci/run), or set {OPT_OUT}=1 to opt out explicitly."
+        )
+    return found
+
+
 @pytest.mark.project
-def test_generated_project_passes_its_own_lint_and_tests(
-    combination: dict[str, str], tmp_path: Path
+def test_generated_project_passes_its_own_lint(installed: InstalledProject) -> None:
+    run(["make", "lint"], installed.path, installed.env)
+
+
+@pytest.mark.project
+def test_generated_project_passes_its_own_tests(installed: InstalledProject) -> None:
+    started = time.perf_counter()
+    run(["make", "test"], installed.path, installed.env)
+    print(
+        f"make install {installed.install_seconds:.1f} s, "
+        f"make test {time.perf_counter() - started:.1f} s"
+    )
+
+
+@pytest.mark.project
+@pytest.mark.containers
+def test_images_build_and_compose_serves_the_readme_examples(
+    installed: InstalledProject, engine: Engine | None, combination: dict[str, str]
 ) -> None:
-    project = render_project(resolve_answers(CATALOGUE, combination), tmp_path).project_dir
-    env = fresh_venv_env(tmp_path / "venv")
-    timings = {target: run(["make", target], project, env) for target in ("install", "lint", "test")}
-    print(", ".join(f"make {target}: {seconds:.1f} s" for target, seconds in timings.items()))
+    if engine is None:
+        pytest.skip(f"{OPT_OUT}=1: container tier opted out")
+    requests = [example.as_json() for example in readme_examples(installed.path)]
+    assert requests, "the README shows no example request"
+    venv_python = str(Path(installed.env["VIRTUAL_ENV"]) / "bin" / "python")
+    in_process = run(
+        [venv_python, str(IN_PROCESS_ANSWERS)], installed.path, installed.env, json.dumps(requests)
+    )
+    expected = json.loads(in_process)
+    project_name = f"kata-{combination_id(combination).replace('_', '-')}"
+    report = exercise_topology(engine, installed.path, project_name, requests)
+    assert report.answers == expected
+    builds = ", ".join(
+        f"{image} {seconds:.1f} s" for image, seconds in report.build_seconds.items()
+    )
+    print(f"build {builds}; build + up + examples + down {report.seconds:.1f} s")

@@ -107,7 +107,13 @@ def test_post_gen_removes_only_the_files_of_roles_the_pattern_does_not_run(
     )
     post_gen.remove_files(project, post_gen.files_of_unused_roles(project, pruning_context()))
     remaining = sorted(str(p.relative_to(project)) for p in project.rglob("*"))
-    assert remaining == ["app", "app/http", "app/http/server.py", "app/model", "app/model/runner.py"]
+    assert remaining == [
+        "app",
+        "app/http",
+        "app/http/server.py",
+        "app/model",
+        "app/model/runner.py",
+    ]
 
 
 def test_answers_file_round_trips_awkward_values(tmp_path: Path) -> None:

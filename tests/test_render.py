@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,10 @@ CHECK_IDS = [check.__name__.removeprefix("check_") for check in CHECKS]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=CHECK_IDS)
-def test_rendered_project_passes(rendered_project: Path, check) -> None:  # noqa: ANN001
-    result: CheckResult = check(rendered_project)
+def test_rendered_project_passes(
+    rendered_project: Path, check: Callable[[Path], CheckResult]
+) -> None:
+    result = check(rendered_project)
     assert result.ok, f"{result.name}:\n{result.detail}"
 
 

@@ -44,7 +44,9 @@ def test_the_wheel_carries_the_template_and_generates_a_project(tmp_path: Path) 
     names = zipfile.ZipFile(wheel).namelist()
     assert "generator/_template/cookiecutter.json" in names
     assert "generator/_template/hooks/pre_gen_project.py" in names
-    assert any(n.startswith("generator/_template/{{cookiecutter.project_slug}}/app/") for n in names)
+    assert any(
+        n.startswith("generator/_template/{{cookiecutter.project_slug}}/app/") for n in names
+    )
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)]

@@ -1,0 +1,234 @@
+"""Build a generated project's images and serve its compose topology for real.
+
+Works with podman (plus podman-compose) or docker (plus its compose plugin): whichever
+``KATA_CONTAINER_ENGINE`` names, else the first found. Every step raises
+:class:`ContainerCheckError` with the tool's own output when it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator._errors import KataError
+
+ENGINE_VARIABLE = "KATA_CONTAINER_ENGINE"
+OUTPUT_TAIL = 4000
+
+
+class ContainerCheckError(KataError):
+    """A build, start or health check of a generated project's containers failed."""
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    name: str
+    image: str
+    target: str | None
+    published_port: str | None
+    port_variable: str | None
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A container engine and the compose implementation that goes with it."""
+
+    name: str
+
+    def build(self, project_dir: Path, target: str, image: str) -> list[str]:
+        # podman: RUN steps reach the package index through the host's network, and the
+        # docker format keeps HEALTHCHECK, which the OCI format drops.
+        extra = ["--network=host", "--format", "docker"] if self.name == "podman" else []
+        return [self.name, "build", *extra, "--target", target, "--tag", image, str(project_dir)]
+
+    def compose(self, project_name: str) -> list[str]:
+        if self.name == "podman":
+            return [_beside_python("podman-compose"), "--project-name", project_name]
+        return ["docker", "compose", "--project-name", project_name]
+
+    def containers(self, project_name: str) -> list[str]:
+        label = f"label=com.docker.compose.project={project_name}"
+        return [self.name, "ps", "--all", "--filter", label, "--format", "{{.Names}}"]
+
+    def health(self, container: str) -> list[str]:
+        if self.name == "podman":  # no systemd timers here: run the check on demand
+            return ["podman", "healthcheck", "run", container]
+        return ["docker", "inspect", "--format", "{{.State.Health.Status}}", container]
+
+
+def find_engine() -> Engine | None:
+    """The engine named by ``KATA_CONTAINER_ENGINE``, else podman, else docker."""
+    wanted = os.environ.get(ENGINE_VARIABLE)
+    for name in [wanted] if wanted else ["podman", "docker"]:
+        if shutil.which(name) and _engine_answers(name):
+            return Engine(name)
+    return None
+
+
+def compose_services(project_dir: Path) -> list[ComposeService]:
+    """Services of the project's compose.yaml, with what each builds and publishes."""
+    compose = yaml.safe_load((project_dir / "compose.yaml").read_text(encoding="utf-8"))
+    services = []
+    for name, spec in compose["services"].items():
+        build = spec.get("build") or {}
+        published, variable = _published_port(spec.get("ports", []))
+        services.append(
+            ComposeService(name, spec["image"], build.get("target"), published, variable)
+        )
+    return services
+
+
+def build_images(engine: Engine, project_dir: Path) -> dict[str, float]:
+    """Build every image target compose.yaml names; returns seconds per image."""
+    seconds = {}
+    for service in compose_services(project_dir):
+        if service.target is None or service.image in seconds:
+            continue
+        started = time.perf_counter()
+        _run(engine.build(project_dir, service.target, service.image), project_dir)
+        seconds[service.image] = time.perf_counter() - started
+    return seconds
+
+
+@contextmanager
+def compose_up(
+    engine: Engine, project_dir: Path, project_name: str, ports: dict[str, int]
+) -> Iterator[None]:
+    """Start the topology (images already built), and always take it down again."""
+    env = {**os.environ, **{variable: str(port) for variable, port in ports.items()}}
+    compose = engine.compose(project_name)
+    try:
+        _run([*compose, "up", "--detach", "--no-build"], project_dir, env)
+        yield
+    finally:
+        subprocess.run(
+            [*compose, "down", "--volumes"], cwd=project_dir, env=env, capture_output=True,
+            check=False,
+        )  # fmt: skip
+
+
+def wait_healthy(engine: Engine, project_name: str, timeout_s: float = 120.0) -> list[str]:
+    """Run every container's own health check until all pass; returns their names."""
+    deadline = time.monotonic() + timeout_s
+    containers = _output(engine.containers(project_name)).split()
+    if not containers:
+        raise ContainerCheckError(f"compose started no containers for {project_name}")
+    pending = set(containers)
+    while pending and time.monotonic() < deadline:
+        pending = {name for name in pending if not _healthy(engine, name)}
+        if pending:
+            time.sleep(1)
+    if pending:
+        logs = "\n".join(_output([engine.name, "logs", name])[-OUTPUT_TAIL:] for name in pending)
+        raise ContainerCheckError(f"not healthy after {timeout_s:.0f} s: {sorted(pending)}\n{logs}")
+    return containers
+
+
+def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
+    """Wait until the published port accepts connections on the host."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise ContainerCheckError(f"nothing listens on published port {port} after {timeout_s} s")
+
+
+@dataclass(frozen=True)
+class TopologyReport:
+    """What exercising a project's containers took and what its front door answered."""
+
+    build_seconds: dict[str, float]
+    answers: list[dict[str, Any]]
+    seconds: float
+
+
+def exercise_topology(
+    engine: Engine, project_dir: Path, project_name: str, requests: list[dict[str, Any]]
+) -> TopologyReport:
+    """Build the images, start compose, wait for every health check, send ``requests``
+    to the first service (the front door) on a free port, and take everything down."""
+    started = time.perf_counter()
+    build_seconds = build_images(engine, project_dir)
+    front_door = compose_services(project_dir)[0]
+    port = free_port() if front_door.port_variable else int(front_door.published_port or 0)
+    ports = {front_door.port_variable: port} if front_door.port_variable else {}
+    with compose_up(engine, project_dir, project_name, ports):
+        wait_healthy(engine, project_name)
+        wait_for_port(port)
+        answers = [send(f"http://127.0.0.1:{port}", request) for request in requests]
+    return TopologyReport(build_seconds, answers, time.perf_counter() - started)
+
+
+def send(base_url: str, request: dict[str, Any]) -> dict[str, Any]:
+    """One JSON request; returns its status and decoded JSON body."""
+    body = None if request["body"] is None else json.dumps(request["body"]).encode()
+    prepared = urllib.request.Request(  # noqa: S310 - a local URL built above
+        base_url + request["path"], data=body, headers=request["headers"], method=request["method"]
+    )
+    try:
+        with urllib.request.urlopen(prepared, timeout=10) as response:  # noqa: S310
+            return {"status": response.status, "body": json.loads(response.read())}
+    except urllib.error.HTTPError as error:
+        return {"status": error.code, "body": json.loads(error.read())}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _healthy(engine: Engine, container: str) -> bool:
+    done = subprocess.run(engine.health(container), capture_output=True, text=True, check=False)
+    if engine.name == "podman":
+        return done.returncode == 0
+    return done.stdout.strip() == "healthy"
+
+
+def _published_port(ports: list[str]) -> tuple[str | None, str | None]:
+    """``"${HOST_PORT_X:-8000}:8000"`` -> (``"8000"``, ``"HOST_PORT_X"``)."""
+    if not ports:
+        return None, None
+    published = str(ports[0]).rsplit(":", 1)[0]
+    if published.startswith("${"):
+        variable, _, default = published[2:-1].partition(":-")
+        return default, variable
+    return published, None
+
+
+def _engine_answers(name: str) -> bool:
+    done = subprocess.run([name, "info"], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def _beside_python(command: str) -> str:
+    beside = Path(sys.executable).parent / command
+    return str(beside) if beside.is_file() else command
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
+        raise ContainerCheckError(f"{' '.join(command)} failed:\n{output}")
+
+
+def _output(command: list[str]) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=False).stdout
