@@ -32,6 +32,12 @@ def combination_id(answers: dict[str, str]) -> str:
     return "-".join((answers["pattern"], answers["model_format"], answers["model_delivery"]))
 
 
+def combination_answers(answers: dict[str, str]) -> dict[str, str]:
+    """The combination plus a slug of its own, so images and compose projects never clash."""
+    slug = combination_id(answers).replace("_", "-")
+    return {**answers, "project_name": slug.replace("-", " ").title(), "project_slug": slug}
+
+
 def _unsupported(pattern_spec: dict[str, Any], answers: dict[str, str]) -> bool:
     return any(
         all(answers.get(key) == value for key, value in rule.items() if key != "reason")

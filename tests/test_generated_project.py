@@ -17,7 +17,7 @@ import pytest
 from generator import render_project, resolve_answers
 from generator._containers import Engine, exercise_topology, find_engine
 from generator._examples import readme_examples
-from tests.matrix import CATALOGUE, combination_id
+from tests.matrix import CATALOGUE, combination_answers, combination_id
 
 OUTPUT_TAIL = 6000
 OPT_OUT = "KATA_SKIP_CONTAINERS"
@@ -55,7 +55,8 @@ def installed(
 ) -> InstalledProject:
     """Rendered, then `make install`ed into its own fresh virtual environment."""
     root = tmp_path_factory.mktemp(combination_id(combination))
-    project = render_project(resolve_answers(CATALOGUE, combination), root).project_dir
+    answers = resolve_answers(CATALOGUE, combination_answers(combination))
+    project = render_project(answers, root).project_dir
     env = fresh_venv_env(root / "venv")
     started = time.perf_counter()
     run(["make", "install"], project, env)
@@ -91,7 +92,7 @@ def test_generated_project_passes_its_own_tests(installed: InstalledProject) -> 
 @pytest.mark.project
 @pytest.mark.containers
 def test_images_build_and_compose_serves_the_readme_examples(
-    installed: InstalledProject, engine: Engine | None, combination: dict[str, str]
+    installed: InstalledProject, engine: Engine | None
 ) -> None:
     if engine is None:
         pytest.skip(f"{OPT_OUT}=1: container tier opted out")
@@ -102,7 +103,7 @@ def test_images_build_and_compose_serves_the_readme_examples(
         [venv_python, str(IN_PROCESS_ANSWERS)], installed.path, installed.env, json.dumps(requests)
     )
     expected = json.loads(in_process)
-    project_name = f"kata-{combination_id(combination).replace('_', '-')}"
+    project_name = f"kata-{installed.path.name}"
     report = exercise_topology(engine, installed.path, project_name, requests)
     assert report.answers == expected
     builds = ", ".join(
