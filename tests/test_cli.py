@@ -157,3 +157,17 @@ def test_interactive_new_asks_each_question_and_takes_defaults(tmp_path: Path) -
     assert "How does the model reach the server?" in result.output
     assert (tmp_path / "fraud-scorer" / "Dockerfile").is_file()
     assert "Next steps" in result.output
+
+
+def test_check_passes_a_fresh_project_and_names_what_a_user_broke(tmp_path: Path) -> None:
+    assert kata("new", "--no-input", "-o", str(tmp_path)).exit_code == 0
+    project = tmp_path / "iris-classifier"
+    assert kata("check", str(project)).exit_code == 0
+    compose = project / "compose.yaml"
+    compose.write_text(compose.read_text("utf-8").replace("restart:", "restrat:"), "utf-8")
+    (project / "Dockerfile").write_text("FROM python:latest\nCMD python\n", "utf-8")
+    broken = kata("check", str(project))
+    assert broken.exit_code == 1
+    assert "compose.yaml schema" in broken.stderr
+    assert "Dockerfile conventions" in broken.stderr
+    assert "unpinned base images: ['python:latest']" in broken.output
