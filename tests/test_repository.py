@@ -59,3 +59,16 @@ def test_the_wheel_carries_the_template_and_generates_a_project(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "iris-classifier" / "app" / "model").is_dir()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]],
+    ids=["ruff-check", "ruff-format", "mypy-strict"],
+)
+def test_kata_itself_is_lint_and_type_clean(command: list[str]) -> None:
+    tool = str(Path(sys.executable).parent / command[0])
+    done = subprocess.run(
+        [tool, *command[1:]], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
