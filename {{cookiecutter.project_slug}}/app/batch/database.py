@@ -1,0 +1,72 @@
+"""Open the data store named by a URL: SQLite by default, PostgreSQL through psycopg 3."""
+
+import logging
+import sqlite3
+import time
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from app.batch.schema import metadata
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseError(Exception):
+    """The database URL is invalid or the database cannot be reached."""
+
+
+def database_url(url: str, password: str | None = None) -> URL:
+    """Parse `url`, use psycopg 3 for PostgreSQL, and add `password` when given."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise DatabaseError(f"BATCH_DATABASE_URL {url!r} is not a database URL") from error
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise DatabaseError(
+            f"BATCH_DATABASE_URL uses {parsed.get_backend_name()!r}; use sqlite:// or postgresql://"
+        )
+    return parsed.set(password=password) if password is not None else parsed
+
+
+def open_engine(url: str, password: str | None = None) -> Engine:
+    """An engine for `url`; SQLite connections wait for locks instead of failing at once."""
+    parsed = database_url(url, password)
+    engine = create_engine(parsed, pool_pre_ping=True)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(connection: sqlite3.Connection, _record: object) -> None:
+    # Several processes (shards, a seeding command) may share one file: wait for locks,
+    # and let readers go on while a run writes (write-ahead log).
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def wait_for_database(engine: Engine, timeout_s: float) -> None:
+    """Retry connecting until the database answers (a container starting beside us)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return
+        except OperationalError as error:
+            if time.monotonic() >= deadline:
+                where = engine.url.render_as_string(hide_password=True)
+                raise DatabaseError(f"cannot connect to {where}: {error.orig}") from error
+            logger.info("waiting for the database to accept connections")
+            time.sleep(1.0)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the tables that do not exist yet; existing ones are left as they are."""
+    metadata.create_all(engine, checkfirst=True)
