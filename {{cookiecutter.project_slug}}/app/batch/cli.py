@@ -101,9 +101,7 @@ def runs_command(arguments: argparse.Namespace, settings: BatchSettings) -> int:
     engine = _engine(settings)
     with engine.connect() as connection:
         rows = recent_runs(connection, arguments.last)
-    table = [RUN_COLUMNS] + [
-        tuple(str(row[column]) for column in RUN_COLUMNS) for row in rows
-    ]
+    table = [RUN_COLUMNS] + [tuple(str(row[column]) for column in RUN_COLUMNS) for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(RUN_COLUMNS))]
     for line in table:
         print("  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)))

@@ -51,7 +51,9 @@ class Faults:
         """Whether any fault is configured."""
         return bool(self.fail_record_ids) or self.crash_after_chunks is not None
 
-    def corrupt(self, record_ids: Sequence[int], matrix: npt.NDArray[np.float64], attempt: int) -> None:
+    def corrupt(
+        self, record_ids: Sequence[int], matrix: npt.NDArray[np.float64], attempt: int
+    ) -> None:
         """Replace the chosen records' features by NaN, in place, on a failing attempt."""
         if not self.fail_record_ids:
             return

@@ -18,4 +18,4 @@ class RetryPolicy(StrEnum):
 
 def backoff_s(attempt: int, base_s: float) -> float:
     """Seconds to wait before `attempt` (2, 3, ...): base, then doubling."""
-    return base_s * 2 ** max(attempt - 2, 0)
+    return base_s * float(2 ** max(attempt - 2, 0))

@@ -7,6 +7,7 @@ million records takes no more memory than seeding a thousand.
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Engine, func, insert, select
 
 from app.batch.schema import FEATURE_COLUMNS, records
@@ -21,9 +22,7 @@ SPECIES = (
 INSERT_CHUNK = 5000
 
 
-def seed_records(
-    engine: Engine, count: int, start: datetime, end: datetime, seed: int = 0
-) -> int:
+def seed_records(engine: Engine, count: int, start: datetime, end: datetime, seed: int = 0) -> int:
     """Add `count` records with timestamps spread evenly over [start, end); returns count."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
@@ -37,7 +36,10 @@ def seed_records(
         size = min(INSERT_CHUNK, count - first)
         features = _flowers(generator, size)
         rows = [
-            {"created_at": start + step * (first + index), **dict(zip(FEATURE_COLUMNS, row, strict=True))}
+            {
+                "created_at": start + step * (first + index),
+                **dict(zip(FEATURE_COLUMNS, row, strict=True)),
+            }
             for index, row in enumerate(features.tolist())
         ]
         with engine.begin() as connection:
@@ -45,13 +47,13 @@ def seed_records(
     return count
 
 
-def _flowers(generator: np.random.Generator, size: int) -> np.ndarray:  # type: ignore[type-arg]
+def _flowers(generator: np.random.Generator, size: int) -> npt.NDArray[np.float64]:
     species = generator.integers(0, len(SPECIES), size)
     means = np.array([mean for mean, _ in SPECIES])[species]
     stds = np.array([std for _, std in SPECIES])[species]
     values = generator.normal(means, stds)
     # Measurements are positive and read to a millimetre.
-    return np.round(np.clip(values, 0.1, None), 1)
+    return np.round(np.clip(values, 0.1, None), 1).astype(np.float64)
 
 
 def default_window(now: datetime, days: float) -> tuple[datetime, datetime]:

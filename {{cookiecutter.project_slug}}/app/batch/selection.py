@@ -7,10 +7,14 @@ snapshot stays open for the whole run and memory does not grow with the range.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true, tuple_
 
-from app.batch.schema import predictions, prediction_failures, records
+from app.batch.schema import prediction_failures, predictions, records
+
+PageQuery = Select[*tuple[Any, ...]]
+"""A query for a page of records: (id, created_at, *features)."""
 
 Position = tuple[datetime, int]
 """(created_at, id) of the last record read: the next page starts after it."""
@@ -32,9 +36,7 @@ class Selection:
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit must be at least 1, got {self.limit}")
         if not 0 <= self.shard_index < self.shard_count:
-            raise ValueError(
-                f"shard index {self.shard_index} is outside 0..{self.shard_count - 1}"
-            )
+            raise ValueError(f"shard index {self.shard_index} is outside 0..{self.shard_count - 1}")
 
     def describe(self) -> str:
         """A short human-readable range, stored in the runs table."""
@@ -70,19 +72,27 @@ def predicted(model_version: str) -> ColumnElement[bool]:
     )
 
 
-def count_pending(selection: Selection, model_version: str) -> Select[tuple[int]]:
+def count_pending(selection: Selection, model_version: str) -> Select[int]:
     """How many records in range still need a prediction."""
-    return select(func.count()).where(selection.in_range(), ~predicted(model_version))
+    return (
+        select(func.count())
+        .select_from(records)
+        .where(selection.in_range(), ~predicted(model_version))
+    )
 
 
-def count_done(selection: Selection, model_version: str) -> Select[tuple[int]]:
+def count_done(selection: Selection, model_version: str) -> Select[int]:
     """How many records in range already have one (a rerun skips them)."""
-    return select(func.count()).where(selection.in_range(), predicted(model_version))
+    return (
+        select(func.count())
+        .select_from(records)
+        .where(selection.in_range(), predicted(model_version))
+    )
 
 
 def pending_page(
     selection: Selection, model_version: str, after: Position | None, size: int, features: list[str]
-) -> Select[tuple[object, ...]]:
+) -> PageQuery:
     """The next `size` records in range without a prediction, after `after`."""
     query = select(records.c.id, records.c.created_at, *(records.c[name] for name in features))
     query = query.where(selection.in_range(), ~predicted(model_version))
@@ -93,7 +103,7 @@ def pending_page(
 
 def failed_page(
     run_id: int, model_version: str, after: int | None, size: int, features: list[str]
-) -> Select[tuple[object, ...]]:
+) -> PageQuery:
     """The next `size` records this run failed on, by id, after id `after`."""
     query = select(records.c.id, records.c.created_at, *(records.c[name] for name in features))
     query = query.join(

@@ -45,7 +45,8 @@ class BatchSettings(BaseSettings):
     """Records read, predicted and written together; memory grows with it, not with the range."""
 
     retry_policy: RetryPolicy = RetryPolicy.PARTIAL
-    """all: retry the whole range, commit nothing on failure; partial: retry failed records; none: record failures for the next run."""
+    """all: retry the whole range, commit nothing on failure; partial: retry the failed
+    records; none: record failures for the next run."""
 
     max_attempts: int = Field(default=3, ge=1, le=20)
     """Attempts per range (all) or per failed record (partial), the first included."""

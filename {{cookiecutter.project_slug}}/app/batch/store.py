@@ -108,9 +108,7 @@ def has_failures(connection: Connection, model_version: str) -> bool:
     return connection.execute(query.limit(1)).first() is not None
 
 
-def start_run(
-    connection: Connection, selection: Selection, policy: str, model_version: str
-) -> int:
+def start_run(connection: Connection, selection: Selection, policy: str, model_version: str) -> int:
     """Record a run as `running`; returns its id."""
     values = {
         "started_at": now(),
