@@ -35,7 +35,10 @@ def database_url(url: str, password: str | None = None) -> URL:
 def open_engine(url: str, password: str | None = None) -> Engine:
     """An engine for `url`; SQLite connections wait for locks instead of failing at once."""
     parsed = database_url(url, password)
-    engine = create_engine(parsed, pool_pre_ping=True)
+    # Bulk writes go through the driver's executemany (psycopg pipelines it, sqlite3 loops
+    # in C) rather than SQLAlchemy's multi-row VALUES statements, which psycopg would have
+    # to re-parse for every chunk.
+    engine = create_engine(parsed, pool_pre_ping=True, use_insertmanyvalues=False)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
     return engine

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, select, true, tuple_
 
 from app.batch.schema import prediction_failures, predictions, records
 
@@ -67,9 +67,13 @@ class Selection:
 
 def predicted(model_version: str) -> ColumnElement[bool]:
     """The record already has a result for this model version."""
-    return exists().where(
+    probe = select(predictions.c.record_id).where(
         predictions.c.record_id == records.c.id, predictions.c.model_version == model_version
     )
+    # OFFSET 0 keeps PostgreSQL from turning this into an anti-join planned on the results
+    # table's statistics, which are stale while a run fills it (a scan of every result per
+    # record); as a subplan it is one primary-key lookup per record, however many exist.
+    return probe.offset(0).exists()
 
 
 def count_pending(selection: Selection, model_version: str) -> Select[int]:
