@@ -153,7 +153,10 @@ def bench_database(name: str, url: str, model_path: Path, rows: int, chunk_size:
     print(f"  limit: raw onnxruntime, batched        {raw:>12,.0f} rows/s")
     print(f"  limit: database read + bulk write      {db_only:>12,.0f} rows/s")
     verdict = "meets" if share >= 0.8 else "MISSES"
-    print(f"  end to end / slower limit              {share * 100:>11.0f} %   ({verdict} the 80 % target)")
+    print(
+        f"  end to end / slower limit              {share * 100:>11.0f} %"
+        f"   ({verdict} the 80 % target)"
+    )
     print(f"  end to end in a fresh process          {large['rows_per_s']:>12,.0f} rows/s")
     print(f"  peak RSS at {SMALL:,} rows                {small['peak_rss_mib']:>9.1f} MiB")
     verdict = "meets" if growth <= 0.1 else "MISSES"
