@@ -6,11 +6,14 @@ import time
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from app.batch.schema import metadata
 
 logger = logging.getLogger(__name__)
+
+SCHEMA_LOCK = 0x6B617461
+"""Advisory lock key held while creating the tables on PostgreSQL."""
 
 
 class DatabaseError(Exception):
@@ -71,5 +74,19 @@ def wait_for_database(engine: Engine, timeout_s: float) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet; existing ones are left as they are."""
-    metadata.create_all(engine, checkfirst=True)
+    """Create the tables that do not exist yet; existing ones are left as they are.
+
+    The pods of an Indexed Job start together: on PostgreSQL they take turns under an
+    advisory lock; on SQLite a process that lost the race finds the tables on a second look.
+    """
+    try:
+        _create_tables(engine)
+    except DBAPIError:
+        _create_tables(engine)
+
+
+def _create_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        metadata.create_all(connection, checkfirst=True)

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.batch.faults import Faults
+from app.batch.schema import FEATURE_COLUMNS
 from app.batch.store import Failure
 from app.model.errors import InvalidInputError
 from app.model.runner import ModelRunner
@@ -33,6 +34,12 @@ class ChunkPredictor:
         self._faults = faults
         self._labels = runner.metadata.labels
         self.model_version = runner.metadata.version
+        features = runner.metadata.feature_names
+        if features is not None and list(features) != list(FEATURE_COLUMNS):
+            raise ValueError(
+                f"the model's features {features} are not the records table's feature "
+                f"columns {list(FEATURE_COLUMNS)} (app/batch/schema.py)"
+            )
 
     def predict(
         self, records: Sequence[Record], attempt: int, run_id: int, at: datetime

@@ -1,10 +1,16 @@
 """A run predicts its range once, with the shared model core, and records itself."""
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine, select
 
-from app.batch.schema import FEATURE_COLUMNS, predictions, records
+from app.batch.database import ensure_schema, open_engine
+from app.batch.faults import Faults
+from app.batch.predict import ChunkPredictor
+from app.batch.schema import FEATURE_COLUMNS, metadata, predictions, records
 from app.batch.selection import Selection
 from app.model.runner import ModelRunner
 from tests.batch.harness import START, predicted_ids, record_ids, run_job, runs, seed
@@ -112,3 +118,22 @@ def test_an_empty_range_succeeds(engine: Engine, runner: ModelRunner):
 
     assert result.status == "succeeded"
     assert result.counts.selected == 0
+
+
+def test_concurrent_shards_can_create_the_tables_together(db_url: str):
+    engines = [open_engine(db_url) for _ in range(4)]
+    metadata.drop_all(engines[0])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(ensure_schema, engines))
+    assert runs(engines[0]) == []
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_model_whose_features_are_not_the_columns_is_refused(runner: ModelRunner):
+    renamed = runner.metadata.model_copy(update={"feature_names": ["a", "b", "c", "d"]})
+    other = ModelRunner()
+    other._model = replace(runner._require_model(), metadata=renamed)
+
+    with pytest.raises(ValueError, match="not the records table's feature columns"):
+        ChunkPredictor(other, Faults())
