@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_LOCK = 0x6B617461
 """Advisory lock key held while creating the tables on PostgreSQL."""
+SCHEMA_ROUNDS = 2 * (len(metadata.tables) + sum(len(t.indexes) for t in metadata.tables.values()))
+"""Attempts at creating the tables: more than the objects another process could win."""
 
 
 class DatabaseError(Exception):
@@ -77,12 +79,16 @@ def ensure_schema(engine: Engine) -> None:
     """Create the tables that do not exist yet; existing ones are left as they are.
 
     The pods of an Indexed Job start together: on PostgreSQL they take turns under an
-    advisory lock; on SQLite a process that lost the race finds the tables on a second look.
+    advisory lock; on SQLite a process that lost a race for a table looks again, and each
+    lost race means one more table exists, so a few rounds always settle it.
     """
-    try:
-        _create_tables(engine)
-    except DBAPIError:
-        _create_tables(engine)
+    for _ in range(SCHEMA_ROUNDS - 1):
+        try:
+            _create_tables(engine)
+        except DBAPIError:
+            continue
+        return
+    _create_tables(engine)
 
 
 def _create_tables(engine: Engine) -> None:
