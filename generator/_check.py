@@ -80,16 +80,27 @@ def check_ci_workflow(project_dir: Path) -> CheckResult:
 
 
 def check_kubernetes(project_dir: Path) -> CheckResult:
-    """Render the kustomize base as kubectl would apply it, then validate every object."""
+    """Render each kustomization (the base and any overlay, such as a batch project's
+    backfill Job) as kubectl would apply it, then validate every object."""
     name = "kubernetes manifests"
     kubectl = _find_executable("kubectl")
     if kubectl is None:
         return CheckResult(name, False, "kubectl not found: pip install 'kata[check]'")
+    roots = sorted(p.parent for p in (project_dir / "deploy" / "k8s").rglob("kustomization.yaml"))
+    if not roots:
+        return CheckResult(name, False, "no kustomization.yaml under deploy/k8s")
+    for root in roots:
+        result = _check_kustomization(kubectl, project_dir, root)
+        if not result.ok:
+            where = root.relative_to(project_dir)
+            return CheckResult(name, False, f"{where}: {result.detail}")
+    return CheckResult(name, True, "")
+
+
+def _check_kustomization(kubectl: str, project_dir: Path, root: Path) -> CheckResult:
+    name = "kubernetes manifests"
     rendered = subprocess.run(
-        [kubectl, "kustomize", str(project_dir / "deploy" / "k8s")],
-        capture_output=True,
-        text=True,
-        check=False,
+        [kubectl, "kustomize", str(root)], capture_output=True, text=True, check=False
     )
     if rendered.returncode != 0:
         return CheckResult(name, False, f"kubectl kustomize failed: {rendered.stderr.strip()}")

@@ -1,4 +1,9 @@
-"""Build a generated project's images and serve its compose topology for real.
+"""Build a generated project's images and run its compose topology for real.
+
+A service pattern is served and its README's example requests sent to its front door
+(``exercise_topology``); a job pattern's README compose commands are run in order and the
+rows they wrote read back (``exercise_job``). Images a project runs but does not build
+(``postgres:16``) are pulled, or built from a registry-free stand-in (``ensure_image``).
 
 Works with podman (plus podman-compose) or docker (plus its compose plugin): whichever
 ``KATA_CONTAINER_ENGINE`` names, else the first found. Every step raises
@@ -41,6 +46,7 @@ class ComposeService:
     target: str | None
     published_port: str | None
     port_variable: str | None
+    healthcheck: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,15 @@ class Engine:
             return [_beside_python("podman-compose"), "--project-name", project_name]
         return ["docker", "compose", "--project-name", project_name]
 
-    def containers(self, project_name: str) -> list[str]:
+    def containers(self, project_name: str, service: str | None = None) -> list[str]:
         label = f"label=com.docker.compose.project={project_name}"
-        return [self.name, "ps", "--all", "--filter", label, "--format", "{{.Names}}"]
+        command = [self.name, "ps", "--all", "--filter", label, "--format", "{{.Names}}"]
+        if service is not None:
+            command[-2:-2] = ["--filter", f"label=com.docker.compose.service={service}"]
+        return command
+
+    def image_exists(self, image: str) -> list[str]:
+        return [self.name, "image", "inspect", image]
 
     def health(self, container: str) -> list[str]:
         if self.name == "podman":  # no systemd timers here: run the check on demand
@@ -87,8 +99,11 @@ def compose_services(project_dir: Path) -> list[ComposeService]:
         build = spec.get("build") or {}
         published, variable = _published_port(spec.get("ports", []))
         services.append(
-            ComposeService(name, spec["image"], build.get("target"), published, variable)
-        )
+            ComposeService(
+                name, spec["image"], build.get("target"), published, variable,
+                healthcheck="healthcheck" in spec,
+            )
+        )  # fmt: skip
     return services
 
 
@@ -121,10 +136,19 @@ def compose_up(
         )  # fmt: skip
 
 
-def wait_healthy(engine: Engine, project_name: str, timeout_s: float = 120.0) -> list[str]:
-    """Run every container's own health check until all pass; returns their names."""
+def wait_healthy(
+    engine: Engine, project_name: str, timeout_s: float = 120.0, services: list[str] | None = None
+) -> list[str]:
+    """Run the health check of every container (or of ``services``' containers) until all
+    pass; returns their names. One-shot services without a health check are left out."""
     deadline = time.monotonic() + timeout_s
-    containers = _output(engine.containers(project_name)).split()
+    if services is None:
+        containers = _output(engine.containers(project_name)).split()
+    else:
+        containers = [
+            name for service in services
+            for name in _output(engine.containers(project_name, service)).split()
+        ]  # fmt: skip
     if not containers:
         raise ContainerCheckError(f"compose started no containers for {project_name}")
     pending = set(containers)
@@ -174,6 +198,26 @@ def exercise_topology(
         wait_for_port(port)
         answers = [send(f"http://127.0.0.1:{port}", request) for request in requests]
     return TopologyReport(build_seconds, answers, time.perf_counter() - started)
+
+
+STANDINS_DIR = Path(__file__).with_name("standins")
+STANDINS = {"docker.io/library/postgres:16": "postgres"}
+"""Images a generated project runs (not builds) that Kata can stand in for, offline."""
+
+
+def ensure_image(engine: Engine, image: str) -> str:
+    """Make ``image`` available: present, else pulled, else built from Kata's registry-free
+    stand-in (``generator/standins/<name>/``); returns which of the three happened."""
+    if _succeeds(engine.image_exists(image)):
+        return "present"
+    if _succeeds([engine.name, "pull", image]):
+        return "pulled"
+    if image not in STANDINS:
+        raise ContainerCheckError(f"{image} is neither present nor pullable, and has no stand-in")
+    extra = ["--network=host"] if engine.name == "podman" else []
+    recipe = STANDINS_DIR / STANDINS[image]
+    _run([engine.name, "build", *extra, "--tag", image, str(recipe)], recipe)
+    return "stand-in built"
 
 
 def send(base_url: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -228,6 +272,10 @@ def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> No
     if done.returncode != 0:
         output = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
         raise ContainerCheckError(f"{' '.join(command)} failed:\n{output}")
+
+
+def _succeeds(command: list[str]) -> bool:
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0
 
 
 def _output(command: list[str]) -> str:

@@ -1,7 +1,8 @@
-"""The example requests a generated README shows, read back as data.
+"""The example requests and compose commands a generated README shows, read back as data.
 
-The container checks send exactly these through the front door, so a README whose curl
-commands drift from the service fails Kata's tests instead of misleading a user.
+The container checks send exactly these through the front door (a service pattern) or run
+exactly these compose commands (a job pattern), so a README whose examples drift from the
+project fails Kata's tests instead of misleading a user.
 """
 
 from __future__ import annotations
@@ -75,3 +76,17 @@ def _parse_curl(command: str) -> ExampleRequest:
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return ExampleRequest(method or ("POST" if body is not None else "GET"), path, body, headers)
+
+
+def readme_compose_commands(project_dir: Path) -> list[list[str]]:
+    """Every ``docker compose ...`` command in the README's shell blocks, in order, as the
+    arguments that follow ``docker compose`` (comments dropped)."""
+    readme = (project_dir / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in _CODE_BLOCK.findall(readme):
+        joined = block.replace("\\\n", " ")
+        for line in _logical_lines(joined):
+            words = shlex.split(line, comments=True)
+            if words[:2] == ["docker", "compose"]:
+                commands.append(words[2:])
+    return commands

@@ -2,7 +2,8 @@
 
 The template holds every file any pattern may need; the catalogue says which service roles
 a pattern runs and which files each role owns. One function applies it: files of roles the
-pattern does not use are removed. Importable as plain Python for the tests (see
+pattern does not use are removed, and so are Kubernetes manifests that render no object
+for the pattern. Importable as plain Python for the tests (see
 ``pre_gen_project`` for why the context sits in a raw string).
 """
 
@@ -42,6 +43,18 @@ def _files_at(path: Path) -> list[Path]:
     return [path]
 
 
+def empty_manifests(project_dir: Path) -> list[Path]:
+    """Kubernetes manifests that hold no object for this pattern (no Deployment in a batch
+    project, no CronJob in a web one): kustomization.yaml lists only the others."""
+    manifests = sorted((project_dir / "deploy" / "k8s").glob("*.yaml"))
+    return [path for path in manifests if not _holds_object(path)]
+
+
+def _holds_object(manifest: Path) -> bool:
+    lines = (line.strip() for line in manifest.read_text(encoding="utf-8").splitlines())
+    return any(line and not line.startswith("#") and line != "---" for line in lines)
+
+
 def remove_files(project_dir: Path, files: list[Path]) -> None:
     """Delete ``files`` and any folder they leave empty."""
     for path in files:
@@ -68,13 +81,18 @@ def write_answers(project_dir: Path, answers: dict[str, str]) -> None:
 
 
 def next_steps(context: dict[str, Any]) -> str:
+    front_door = context["_patterns"][context["pattern"]]["services"][0]
+    if front_door["port"] is None:  # a job: nothing to serve, something to run
+        try_it = ["  make seed      # sample records", "  make batch     # one run; see README.md"]
+    else:
+        try_it = ["  make run       # then see README.md for curl examples"]
     return "\n".join(
         [
             f"Rendered {context['project_slug']} ({context['pattern']}). Next steps:",
             f"  cd {context['project_slug']}",
             "  make install   # dependencies + trains the model",
             "  make test",
-            "  make run       # then see README.md for curl examples",
+            *try_it,
         ]
     )
 
@@ -83,6 +101,7 @@ def main() -> int:
     context = json.loads(CONTEXT_JSON)
     project_dir = Path.cwd()
     remove_files(project_dir, files_of_unused_roles(project_dir, context))
+    remove_files(project_dir, empty_manifests(project_dir))
     write_answers(project_dir, answers_to_record(context))
     if not os.environ.get("KATA_CLI"):
         print(next_steps(context))

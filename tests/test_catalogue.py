@@ -58,3 +58,15 @@ def test_kata_version_is_one_number_everywhere() -> None:
 
 def test_the_matrix_covers_every_delivery_of_web_single() -> None:
     assert {c["model_delivery"] for c in offered_combinations()} == {"in_image", "load_at_start"}
+
+
+def test_the_matrix_covers_the_batch_pattern_with_every_delivery() -> None:
+    batch = {c["model_delivery"] for c in offered_combinations() if c["pattern"] == "batch"}
+    assert batch == {"in_image", "load_at_start"}
+
+
+def test_job_roles_own_their_files_so_web_projects_do_not_get_them() -> None:
+    roles = CATALOGUE.context["_roles"]
+    assert "app/batch/**" in roles["batch_job"]["files"]
+    assert "bench/batch.py" in roles["batch_job"]["files"]
+    assert not any(glob.startswith("bench/**") for glob in roles["predictor"]["files"])

@@ -42,8 +42,17 @@ def test_describe_explains_a_pattern_with_its_services_and_data_path() -> None:
     assert "kata new --pattern web-single" in result.output
 
 
-def test_describe_of_a_planned_pattern_says_it_cannot_be_generated_yet() -> None:
+def test_describe_of_a_job_pattern_shows_its_datastore_and_scheduler() -> None:
     result = kata("describe", "batch")
+    assert result.exit_code == 0
+    assert "available" in result.output
+    assert "postgres:5432" in result.output
+    assert "scheduler ──▶ batch" in result.output
+    assert "kata new --pattern batch" in result.output
+
+
+def test_describe_of_a_planned_pattern_says_it_cannot_be_generated_yet() -> None:
+    result = kata("describe", "asynchronous")
     assert result.exit_code == 0
     assert "not available in this release" in result.output
     assert "kata new" not in result.output
@@ -59,7 +68,7 @@ def test_describe_of_an_unknown_pattern_exits_2_with_one_line() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--pattern", "batch"], "pattern: 'batch' (Batch) is not available"),
+        (["--pattern", "asynchronous"], "pattern: 'asynchronous' (Asynchronous) is not available"),
         (["--pattern", "webby"], "pattern: unknown value 'webby'"),
         (["--model-format", "sklearn"], "model_format: 'sklearn' (scikit-learn) is not available"),
         (["--model-format", "caffe"], "model_format: unknown value 'caffe'"),

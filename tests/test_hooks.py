@@ -45,7 +45,7 @@ def test_default_answers_are_accepted() -> None:
         ({"project_slug": "a" * 41}, "project_slug", "1-40"),
         ({"project_name": "  "}, "project_name", "must not be empty"),
         ({"pattern": "webby"}, "pattern", "choose one of: web_single"),
-        ({"pattern": "batch"}, "pattern", "not available in this Kata release yet"),
+        ({"pattern": "asynchronous"}, "pattern", "not available in this Kata release yet"),
         ({"model_format": "tensorflow"}, "model_format", "choose one of: onnx"),
         ({"model_format": "pytorch"}, "model_format", "not available in this Kata release"),
         ({"model_delivery": "s3"}, "model_delivery", "in_image, load_at_start"),
@@ -114,6 +114,20 @@ def test_post_gen_removes_only_the_files_of_roles_the_pattern_does_not_run(
         "app/model",
         "app/model/runner.py",
     ]
+
+
+def test_post_gen_removes_kubernetes_manifests_that_hold_no_object(tmp_path: Path) -> None:
+    k8s = tmp_path / "deploy" / "k8s"
+    k8s.mkdir(parents=True)
+    (k8s / "cronjob.yaml").write_text("# One CronJob per scheduled job.\n---\n\n", "utf-8")
+    (k8s / "service.yaml").write_text("# Services\n---\napiVersion: v1\nkind: Service\n", "utf-8")
+    assert post_gen.empty_manifests(tmp_path) == [k8s / "cronjob.yaml"]
+
+
+def test_next_steps_of_a_job_pattern_run_the_job_instead_of_a_server() -> None:
+    steps = post_gen.next_steps(valid_context(pattern="batch"))
+    assert "make batch" in steps
+    assert "make run" not in steps
 
 
 def test_answers_file_round_trips_awkward_values(tmp_path: Path) -> None:

@@ -32,3 +32,19 @@ def test_only_the_chosen_delivery_shapes_the_image(
     dockerfile = (rendered_project / "Dockerfile").read_text(encoding="utf-8")
     builds_model = "python -m app.training" in dockerfile
     assert builds_model == (combination["model_delivery"] == "in_image")
+
+
+def test_only_the_roles_the_pattern_runs_keep_their_files(
+    rendered_project: Path, combination: dict[str, str]
+) -> None:
+    batch = combination["pattern"] == "batch"
+    assert (rendered_project / "app" / "batch").is_dir() == batch
+    assert (rendered_project / "bench" / "batch.py").is_file() == batch
+    assert (rendered_project / "app" / "http").is_dir() == (not batch)
+    manifests = {p.name for p in (rendered_project / "deploy" / "k8s").glob("*.yaml")}
+    if batch:
+        assert {"cronjob.yaml", "statefulset.yaml"} <= manifests
+        assert "deployment.yaml" not in manifests
+    else:
+        assert {"deployment.yaml", "hpa.yaml"} <= manifests
+        assert "cronjob.yaml" not in manifests

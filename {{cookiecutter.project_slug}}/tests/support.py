@@ -11,10 +11,31 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from pydantic_settings import BaseSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "iris-classifier"
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+
+
+def assert_env_example_documents(settings_class: type[BaseSettings], prefix: str) -> None:
+    """.env.example lists every field of `settings_class` as `# <PREFIX><FIELD>=<default>`."""
+    env_example = PROJECT_ROOT / ".env.example"
+    documented = dict(
+        line.removeprefix("# ").split("=", 1)
+        for line in env_example.read_text(encoding="utf-8").splitlines()
+        if line.startswith(f"# {prefix}")
+    )
+    defaults = settings_class.model_construct()
+    fields = settings_class.model_fields
+
+    assert set(documented) == {f"{prefix}{name.upper()}" for name in fields}
+    for name in fields:
+        default = getattr(defaults, name)
+        default = getattr(default, "value", default)  # an enum shows its value
+        shown = "" if default is None else str(default)
+        assert documented[f"{prefix}{name.upper()}"] in {shown, shown.removesuffix(".0")}, name
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from app.model.metadata import ModelMetadata
 from app.model.signature import NUMPY_DTYPES, ModelSignature, TensorSpec
 from app.model.source import fetch_model_files
 from app.model.tensors import InputTensor, OutputTensor, tensor_from_wire, tensor_to_wire
-from app.model.validation import cast_finite, rows_to_matrix
+from app.model.validation import cast_finite, check_matrix, rows_to_matrix
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,22 @@ class ModelRunner:
         matrix = rows_to_matrix(
             rows, model.metadata.feature_names, model.features.shape[1], self.max_batch_size
         )
+        return _decode(self.predict_matrix(matrix), model.metadata.labels)
+
+    def predict_matrix(self, matrix: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Class probabilities, one row per row of a [rows, features] matrix.
+
+        For adapters that already hold numbers in the model's feature order (a batch job
+        reading columns): the same checks as `predict` (batch size, feature count, finite
+        values) without building a Python object per row. Columns follow `metadata.labels`.
+        """
+        model = self._require_model()
+        check_matrix(matrix, model.features.shape[1], self.max_batch_size)
         features = cast_finite(matrix, NUMPY_DTYPES[model.features.datatype], "rows")
         (probabilities,) = self._run(
             model, [model.probabilities.name], {model.features.name: features}
         )
-        return _decode(probabilities, model.metadata.labels)
+        return probabilities
 
     def infer(
         self, inputs: Sequence[InputTensor], output_names: Sequence[str] | None = None

@@ -26,6 +26,15 @@ def check_batch_size(size: int, max_batch_size: int) -> None:
         )
 
 
+def check_matrix(matrix: npt.NDArray[Any], n_features: int, max_batch_size: int) -> None:
+    """Refuse anything but a [rows, n_features] matrix of an accepted batch size."""
+    if matrix.ndim != 2 or matrix.shape[1] != n_features:
+        raise InvalidInputError(
+            f"rows must form a [rows, {n_features}] matrix, got shape {list(matrix.shape)}"
+        )
+    check_batch_size(matrix.shape[0], max_batch_size)
+
+
 def rows_to_matrix(
     rows: Sequence[object],
     feature_names: Sequence[str] | None,

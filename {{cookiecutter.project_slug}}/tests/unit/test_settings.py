@@ -1,7 +1,5 @@
 """PredictorSettings: environment variables with the PREDICTOR_ prefix."""
 
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
@@ -54,20 +52,3 @@ def test_unknown_prefixed_variables_are_reported():
 
 def test_fields_are_documented():
     assert all(field.description for field in PredictorSettings.model_fields.values())
-
-
-def test_env_example_documents_every_setting_with_its_default():
-    env_example = Path(__file__).resolve().parents[2] / ".env.example"
-    documented = dict(
-        line.removeprefix("# ").split("=", 1)
-        for line in env_example.read_text(encoding="utf-8").splitlines()
-        if line.startswith("# PREDICTOR_")
-    )
-    defaults = PredictorSettings.model_construct()
-    fields = PredictorSettings.model_fields
-
-    assert set(documented) == {f"PREDICTOR_{name.upper()}" for name in fields}
-    for name in fields:
-        default = getattr(defaults, name)
-        shown = "" if default is None else str(default)
-        assert documented[f"PREDICTOR_{name.upper()}"] in {shown, shown.removesuffix(".0")}, name

@@ -1,0 +1,5 @@
+"""Entry point of `python -m app.batch`."""
+
+from app.batch.cli import main
+
+raise SystemExit(main())

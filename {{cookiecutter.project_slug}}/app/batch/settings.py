@@ -1,0 +1,95 @@
+"""Settings of the batch job, read from `BATCH_*` environment variables."""
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.batch.policy import RetryPolicy
+from app.model.metadata import SHA256_PATTERN
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class BatchSettings(BaseSettings):
+    """The batch job: every field is read from `BATCH_<FIELD>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BATCH_", use_attribute_docstrings=True, extra="forbid"
+    )
+
+    database_url: str = "sqlite:///batch.db"
+    """SQLAlchemy URL of the data store: sqlite:///path or postgresql://user@host:5432/db."""
+
+    database_password: SecretStr | None = None
+    """Password for database_url, kept out of the URL (a Kubernetes or compose secret)."""
+
+    database_wait_s: float = Field(default=30.0, ge=0)
+    """How long to wait for the database to accept connections at start-up."""
+
+    model_uri: str = "models/model.onnx"
+    """Where model.onnx is: a path, file:// or http(s):// URL; metadata.json is its sibling."""
+
+    model_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
+    """Optional pin: the model's sha256 must also equal this (64 lower-case hex digits)."""
+
+    model_download_timeout_s: float = Field(default=30.0, gt=0)
+    """Timeout of each HTTP request made while downloading the model and its metadata."""
+
+    inference_threads: int = Field(default=1, ge=1)
+    """ONNX Runtime threads per model call."""
+
+    chunk_size: int = Field(default=1000, ge=1, le=100_000)
+    """Records read, predicted and written together; memory grows with it, not with the range."""
+
+    retry_policy: RetryPolicy = RetryPolicy.PARTIAL
+    """all: retry the whole range, commit nothing on failure; partial: retry the failed
+    records; none: record failures for the next run."""
+
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    """Attempts per range (all) or per failed record (partial), the first included."""
+
+    retry_backoff_s: float = Field(default=1.0, ge=0)
+    """Wait before the second attempt; doubles before each further one."""
+
+    progress_interval_s: float = Field(default=5.0, gt=0)
+    """Seconds between progress lines (records/s, ETA) on long runs."""
+
+    shard_count: int = Field(default=1, ge=1)
+    """Split the range into this many shards by record id (one per pod of an Indexed Job)."""
+
+    shard_index: int = Field(
+        default=0, ge=0, validation_alias=AliasChoices("BATCH_SHARD_INDEX", "JOB_COMPLETION_INDEX")
+    )
+    """This process's shard, 0-based; Kubernetes Indexed Jobs set JOB_COMPLETION_INDEX."""
+
+    log_level: LogLevel = "INFO"
+    """Level of the JSON log lines written to stdout."""
+
+    @field_validator("model_sha256", mode="before")
+    @classmethod
+    def _lower_case_sha256(cls, value: object) -> object:
+        # An empty variable (as compose passes `${VAR:-}`) means "no pin".
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
+    @field_validator("database_password", mode="before")
+    @classmethod
+    def _empty_password_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def unknown_variables(cls, environ: Mapping[str, str] = os.environ) -> list[str]:
+        """`BATCH_*` variables that set no field: most likely typos, silently ignored."""
+        known = {f"BATCH_{name}".upper() for name in cls.model_fields}
+        return sorted(
+            key for key in environ if key.upper().startswith("BATCH_") and key.upper() not in known
+        )
