@@ -9,11 +9,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sklearn.pipeline import Pipeline
 
+from app.features import pipeline_from_state
 from app.model.errors import ModelLoadError
 from app.model.metadata import SHA256_PATTERN
 from app.model.source import fetch_model_files, verify_sha256
 from app.model.validation import cast_finite, rows_to_matrix
-from app.preprocess.pipeline import pipeline_from_state
 
 
 class TransformerMetadata(BaseModel):

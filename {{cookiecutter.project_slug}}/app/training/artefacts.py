@@ -4,7 +4,6 @@ A pattern names the artefacts its services serve (`python -m app.training --mode
 they all come from one run over one data split, so they share the run's version.
 """
 
-import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+from app.features import fit_pipeline, fitted_state, output_names
 from app.training.data import RANDOM_STATE, Dataset, Split
 from app.training.onnx_export import check_labels, check_values, export_onnx, open_session
 
@@ -50,10 +50,7 @@ class Fits:
 
     @cached_property
     def preprocess(self) -> Pipeline:
-        """The preprocess service's fitted transformer (its code lives in app/preprocess)."""
-        # Imported here: projects without the preprocess service do not ship that module.
-        from app.preprocess.pipeline import fit_pipeline
-
+        """The preprocess service's fitted transformer (app/features.py)."""
         return fit_pipeline(self.split.train_x)
 
 
@@ -69,19 +66,11 @@ class Artefact:
     """Where under the output folder its files go: its name by default, "" for the top."""
     with_metadata: bool = True
     """Whether metadata.json is written beside it (data files have none)."""
-    requires_module: str | None = None
-    """A module some patterns do not ship; without it the artefact cannot be trained."""
 
     @property
     def folder(self) -> str:
         """The folder its files go to, relative to the output folder."""
         return self.name if self.directory is None else self.directory
-
-    @property
-    def available(self) -> bool:
-        """Whether this project holds the code needed to train it."""
-        module = self.requires_module
-        return module is None or importlib.util.find_spec(module) is not None
 
 
 def _classifier(
@@ -162,8 +151,6 @@ def _iris_bayes(fits: Fits) -> Exported:
 
 
 def _iris_preprocess(fits: Fits) -> Exported:
-    from app.preprocess.pipeline import fitted_state, output_names
-
     state = json.dumps(fitted_state(fits.preprocess), indent=2).encode() + b"\n"
     return Exported(
         {"transformer.json": state},
@@ -177,8 +164,6 @@ def _iris_preprocess(fits: Fits) -> Exported:
 
 
 def _iris_prep_classifier(fits: Fits) -> Exported:
-    from app.preprocess.pipeline import output_names
-
     model = LogisticRegression(C=1.0, max_iter=500, random_state=RANDOM_STATE)
     names = output_names(fits.dataset.feature_names)
 
@@ -241,14 +226,12 @@ ARTEFACTS: dict[str, Artefact] = {
             "derived features + fitted scaler, served by the preprocess service",
             {"derived": ["sepal_area", "petal_area"], "scaler": "StandardScaler"},
             _iris_preprocess,
-            requires_module="app.preprocess.pipeline",
         ),
         Artefact(
             "iris-prep-classifier",
             "logistic regression on the preprocess service's output",
             _LOGISTIC,
             _iris_prep_classifier,
-            requires_module="app.preprocess.pipeline",
         ),
         Artefact(
             "iris-records",

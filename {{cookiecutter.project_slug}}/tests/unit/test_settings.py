@@ -1,11 +1,15 @@
-"""PredictorSettings: environment variables with the PREDICTOR_ prefix."""
+"""Settings classes: every role reads its environment variables under its own prefix."""
 
+import importlib
+import pkgutil
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from app.settings import PredictorSettings
+import app
+from app.settings import PredictorSettings, ServiceSettings
 
 
 def test_defaults():
@@ -52,8 +56,37 @@ def test_unknown_prefixed_variables_are_reported():
     assert PredictorSettings.unknown_variables(environ) == ["PREDICTOR_MODLE_URI"]
 
 
+def role_settings_classes() -> list[type[ServiceSettings]]:
+    """Every role's settings class this project holds (app/**/settings.py)."""
+    found: list[type[ServiceSettings]] = []
+    for module_info in pkgutil.walk_packages(app.__path__, "app."):
+        if module_info.name.rsplit(".", 1)[-1] != "settings":
+            continue
+        module = importlib.import_module(module_info.name)
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, ServiceSettings)
+            and value.__module__ == module.__name__
+            and value.model_config.get("env_prefix")
+        ]
+    return found
+
+
+def test_every_role_of_the_project_has_a_settings_class():
+    assert PredictorSettings in role_settings_classes()
+
+
 def test_fields_are_documented():
-    assert all(field.description for field in PredictorSettings.model_fields.values())
+    for settings_class in role_settings_classes():
+        for name, field in settings_class.model_fields.items():
+            assert field.description, f"{settings_class.__name__}.{name}"
+
+
+def _env_form(default: object) -> set[str]:
+    shown = "" if default is None else str(default)
+    return {shown, shown.removesuffix(".0")}
 
 
 def test_env_example_documents_every_setting_with_its_default():
@@ -61,13 +94,16 @@ def test_env_example_documents_every_setting_with_its_default():
     documented = dict(
         line.removeprefix("# ").split("=", 1)
         for line in env_example.read_text(encoding="utf-8").splitlines()
-        if line.startswith("# PREDICTOR_")
+        if re.match(r"# [A-Z][A-Z0-9_]+=", line)
     )
-    defaults = PredictorSettings.model_construct()
-    fields = PredictorSettings.model_fields
+    expected: set[str] = set()
+    for settings_class in role_settings_classes():
+        prefix = settings_class.model_config.get("env_prefix", "")
+        defaults = settings_class.model_construct()
+        for name, field in settings_class.model_fields.items():
+            variable = f"{prefix}{name.upper()}"
+            expected.add(variable)
+            default = getattr(defaults, name, None) if not field.is_required() else None
+            assert documented.get(variable) in _env_form(default), variable
 
-    assert set(documented) == {f"PREDICTOR_{name.upper()}" for name in fields}
-    for name in fields:
-        default = getattr(defaults, name)
-        shown = "" if default is None else str(default)
-        assert documented[f"PREDICTOR_{name.upper()}"] in {shown, shown.removesuffix(".0")}, name
+    assert set(documented) == expected

@@ -2,7 +2,8 @@
 
 The training script fits it and writes its fitted state to transformer.json (plain numbers,
 never a pickle); the preprocess service rebuilds the same scikit-learn pipeline from that
-file. Training and serving share this module, so the feature code cannot drift.
+file. Training and serving share this module, so the feature code cannot drift. It needs
+scikit-learn: only training and the preprocess service import it, never a predictor.
 """
 
 from typing import Any
