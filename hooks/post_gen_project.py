@@ -2,8 +2,9 @@
 
 The template holds every file any pattern may need; the catalogue says which service roles
 a pattern runs and which files each role owns. One function applies it: files of roles the
-pattern does not use are removed, unless a role it does use owns them too. Importable as plain Python for the tests (see
-``pre_gen_project`` for why the context sits in a raw string).
+pattern does not use are removed, unless a role it does use owns them too. Importable as
+plain Python for the tests (see ``pre_gen_project`` for why the context sits in a raw
+string).
 """
 
 from __future__ import annotations
