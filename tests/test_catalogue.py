@@ -58,3 +58,28 @@ def test_kata_version_is_one_number_everywhere() -> None:
 
 def test_the_matrix_covers_every_delivery_of_web_single() -> None:
     assert {c["model_delivery"] for c in offered_combinations()} == {"in_image", "load_at_start"}
+
+
+def test_every_role_a_pattern_runs_has_its_role_file_and_image_stage() -> None:
+    for pattern in CATALOGUE.implemented_patterns():
+        for service in pattern.services:
+            assert (ROOT / "templates" / "roles" / f"{service.role}.j2").is_file(), service
+            stage = ROOT / "templates" / "docker" / f"{service.role}.Dockerfile.j2"
+            assert stage.is_file(), service
+
+
+def test_services_name_real_backends_and_models_their_training_run_makes() -> None:
+    for pattern in CATALOGUE.implemented_patterns():
+        names = [service.name for service in pattern.services]
+        models = CATALOGUE.context["_patterns"][pattern.id].get("models", ["iris-classifier"])
+        for service in pattern.services:
+            assert set(service.backends) <= set(names[1:]), (pattern.id, service.backends)
+            if service.model is not None:
+                assert service.model.split("/")[0] in models, (pattern.id, service.model)
+        assert pattern.services[0].port is not None, f"{pattern.id}: the front door has no port"
+
+
+def test_the_matrix_covers_every_proxy_pattern_with_both_deliveries() -> None:
+    offered = {(c["pattern"], c["model_delivery"]) for c in offered_combinations()}
+    for pattern in ("synchronous", "prep_pred", "serial_microservice", "parallel_microservice"):
+        assert {(pattern, "in_image"), (pattern, "load_at_start")} <= offered
