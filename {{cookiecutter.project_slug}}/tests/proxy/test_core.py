@@ -15,7 +15,7 @@ from tests.processes import RunningService, running
 from tests.proxy.topology import logged_request_ids, nowhere, start_predictor
 from tests.support import SETOSA, wait_until
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 
 class Recorder:

@@ -23,7 +23,7 @@ from tests.proxy.topology import (
 )
 from tests.support import SETOSA, VIRGINICA, wait_until
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 FALLBACK = {"label": "unknown", "label_index": -1, "probabilities": {}}
 FALLBACKS = "gateway_fallback_answers_total"

@@ -27,7 +27,7 @@ from tests.proxy.topology import (
 )
 from tests.support import SETOSA, wait_until
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 SPLIT = [6.0, 2.7, 5.1, 1.6]  # the models disagree on it: versicolor wins 2 to 1
 MODELS = {

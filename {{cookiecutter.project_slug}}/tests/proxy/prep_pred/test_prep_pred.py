@@ -28,7 +28,7 @@ from tests.proxy.topology import (
 )
 from tests.support import SETOSA, VIRGINICA, wait_until
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 MODEL = "iris-prep-classifier"
 

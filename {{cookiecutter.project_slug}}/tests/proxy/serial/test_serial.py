@@ -26,7 +26,7 @@ from tests.proxy.topology import (
 )
 from tests.support import SETOSA, VIRGINICA, wait_until
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 UNSURE = [6.0, 2.7, 5.1, 1.6]  # step 2 gives it less than 0.9: step 3 decides
 ROWS = [SETOSA, UNSURE, VIRGINICA]
