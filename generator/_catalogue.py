@@ -20,6 +20,10 @@ class Service:
     name: str
     role: str
     port: int | None
+    model: str | None = None
+    """The file under models/ the service serves, when not its role's default."""
+    backends: tuple[str, ...] = ()
+    """The services it calls, in order (proxies)."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,18 @@ def _pattern(pattern_id: str, spec: dict[str, Any]) -> Pattern:
         implemented=bool(spec["implemented"]),
         summary=spec["summary"],
         when_to_use=spec["when_to_use"],
-        services=tuple(Service(s["name"], s["role"], s.get("port")) for s in spec["services"]),
+        services=tuple(_service(service) for service in spec["services"]),
         flow=tuple((source, target) for source, target in spec["flow"]),
+    )
+
+
+def _service(spec: dict[str, Any]) -> Service:
+    return Service(
+        spec["name"],
+        spec["role"],
+        spec.get("port"),
+        spec.get("model"),
+        tuple(spec.get("backends", ())),
     )
 
 

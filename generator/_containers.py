@@ -186,13 +186,16 @@ class TopologyReport:
 def exercise_topology(
     engine: Engine, project_dir: Path, project_name: str, requests: list[dict[str, Any]]
 ) -> TopologyReport:
-    """Build the images, start compose, wait for every health check, send ``requests``
-    to the first service (the front door) on a free port, and take everything down."""
+    """Build the images, start compose (every published port on a free one), wait for
+    every health check, send ``requests`` to the first service (the front door), and take
+    everything down."""
     started = time.perf_counter()
     build_seconds = build_images(engine, project_dir)
-    front_door = compose_services(project_dir)[0]
-    port = free_port() if front_door.port_variable else int(front_door.published_port or 0)
-    ports = {front_door.port_variable: port} if front_door.port_variable else {}
+    services = compose_services(project_dir)
+    # Every published port on a free one, so two topologies never collide on the host.
+    ports = {s.port_variable: free_port() for s in services if s.port_variable}
+    front_door = services[0]
+    port = ports.get(front_door.port_variable or "", int(front_door.published_port or 0))
     with compose_up(engine, project_dir, project_name, ports):
         wait_healthy(engine, project_name)
         wait_for_port(port)

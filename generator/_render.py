@@ -70,7 +70,9 @@ def _cookiecutter(
     except FailedHookException as error:
         raise KataError(f"the template's hook refused to render: {error}") from error
     except CookiecutterException as error:
-        raise KataError(f"rendering failed: {error}") from error
+        # cookiecutter appends the whole context to the message; the cause is what helps.
+        cause = str(error).split(". Context: ", 1)[0]
+        raise KataError(f"rendering failed: {cause}") from error
     return Path(project_dir)
 
 

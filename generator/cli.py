@@ -82,7 +82,8 @@ def describe(pattern_name: str) -> None:
         for service in pattern.services:
             port = f":{service.port}" if service.port else ""
             summary = roles.get(service.role, {}).get("summary", "")
-            out.print(f"  {service.name}{port}  role={service.role}  {summary}".rstrip())
+            model = f"  model={service.model}" if service.model else ""
+            out.print(f"  {service.name}{port}  role={service.role}{model}  {summary}".rstrip())
     out.print("\n[bold]Data path[/]")
     for source, target in pattern.flow:
         out.print(f"  {source} ──▶ {target}")

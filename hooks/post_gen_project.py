@@ -2,9 +2,9 @@
 
 The template holds every file any pattern may need; the catalogue says which service roles
 a pattern runs and which files each role owns. One function applies it: files of roles the
-pattern does not use are removed, and so are Kubernetes manifests that render no object
-for the pattern. Importable as plain Python for the tests (see
-``pre_gen_project`` for why the context sits in a raw string).
+pattern does not use are removed, unless a role it does use owns them too, and so are
+Kubernetes manifests that render no object for the pattern. Importable as plain Python for
+the tests (see ``pre_gen_project`` for why the context sits in a raw string).
 """
 
 from __future__ import annotations
@@ -24,16 +24,17 @@ ANSWERS_HEADER = (
 
 
 def files_of_unused_roles(project_dir: Path, context: dict[str, Any]) -> list[Path]:
-    """Every file owned by a role that the chosen pattern does not run."""
+    """Every file owned by a role that the chosen pattern does not run.
+
+    A file several roles share (the proxy core) stays when any role the pattern runs owns it.
+    """
     used = {service["role"] for service in context["_patterns"][context["pattern"]]["services"]}
-    owned_by_others: set[Path] = set()
+    owned: dict[bool, set[Path]] = {True: set(), False: set()}
     for role, spec in context["_roles"].items():
-        if role in used:
-            continue
         for glob in spec["files"]:
             for match in project_dir.glob(glob):
-                owned_by_others.update(_files_at(match))
-    return sorted(owned_by_others)
+                owned[role in used].update(_files_at(match))
+    return sorted(owned[False] - owned[True])
 
 
 def _files_at(path: Path) -> list[Path]:

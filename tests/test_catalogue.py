@@ -70,3 +70,33 @@ def test_job_roles_own_their_files_so_web_projects_do_not_get_them() -> None:
     assert "app/batch/**" in roles["batch_job"]["files"]
     assert "bench/batch.py" in roles["batch_job"]["files"]
     assert not any(glob.startswith("bench/**") for glob in roles["predictor"]["files"])
+
+
+def test_every_role_a_pattern_runs_has_its_role_file_and_image_stage() -> None:
+    for pattern in CATALOGUE.implemented_patterns():
+        for service in pattern.services:
+            role_file = ROOT / "templates" / "roles" / f"{service.role}.j2"
+            assert role_file.is_file(), service
+            if "{%- set image = " in role_file.read_text(encoding="utf-8"):
+                continue  # a datastore runs a ready-made image: nothing to build
+            stage = ROOT / "templates" / "docker" / f"{service.role}.Dockerfile.j2"
+            assert stage.is_file(), service
+
+
+def test_services_name_real_backends_and_models_their_training_run_makes() -> None:
+    for pattern in CATALOGUE.implemented_patterns():
+        names = [service.name for service in pattern.services]
+        models = CATALOGUE.context["_patterns"][pattern.id].get("models", ["iris-classifier"])
+        for service in pattern.services:
+            assert set(service.backends) <= set(names[1:]), (pattern.id, service.backends)
+            if service.model is not None:
+                assert service.model.split("/")[0] in models, (pattern.id, service.model)
+        front_door = ROOT / "templates" / "roles" / f"{pattern.services[0].role}.j2"
+        if "{%- set workload = 'deployment' %}" in front_door.read_text(encoding="utf-8"):
+            assert pattern.services[0].port is not None, f"{pattern.id}: the front door has no port"
+
+
+def test_the_matrix_covers_every_proxy_pattern_with_both_deliveries() -> None:
+    offered = {(c["pattern"], c["model_delivery"]) for c in offered_combinations()}
+    for pattern in ("synchronous", "prep_pred", "serial_microservice", "parallel_microservice"):
+        assert {(pattern, "in_image"), (pattern, "load_at_start")} <= offered

@@ -42,6 +42,14 @@ def test_describe_explains_a_pattern_with_its_services_and_data_path() -> None:
     assert "kata new --pattern web-single" in result.output
 
 
+def test_describe_of_a_multi_service_pattern_shows_each_service_and_its_model() -> None:
+    result = kata("describe", "serial-microservice")
+    assert result.exit_code == 0
+    assert "proxy:8000  role=serial_proxy" in result.output
+    assert "step-1:8001  role=predictor  model=iris-pca/model.onnx" in result.output
+    assert "proxy ──▶ step-3" in result.output
+
+
 def test_describe_of_a_job_pattern_shows_its_datastore_and_scheduler() -> None:
     result = kata("describe", "batch")
     assert result.exit_code == 0

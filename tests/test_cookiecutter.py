@@ -28,6 +28,18 @@ def test_plain_cookiecutter_renders_with_answers_on_the_command_line(tmp_path: P
     assert "Next steps" in done.stdout
 
 
+def test_a_proxy_pattern_keeps_its_own_role_and_the_shared_core_only(tmp_path: Path) -> None:
+    done = cookiecutter(tmp_path, "pattern=serial_microservice")
+    assert done.returncode == 0, done.stderr
+    project = tmp_path / "iris-classifier"
+    assert (project / "app" / "proxy" / "serial" / "chain.py").is_file()
+    assert (project / "app" / "proxy" / "backends.py").is_file()
+    assert (project / "tests" / "proxy" / "serial" / "test_serial.py").is_file()
+    for pruned in ("app/proxy/gateway", "app/proxy/parallel", "app/preprocess/app.py"):
+        assert not (project / pruned).exists(), pruned
+    assert "SERIAL_PROXY_STEPS: step-1=http://step-1:8000" in (project / "compose.yaml").read_text()
+
+
 def test_the_hook_refuses_a_bad_slug_with_one_line_and_leaves_nothing(tmp_path: Path) -> None:
     done = cookiecutter(tmp_path, "project_slug=Fraud_Scorer")
     assert done.returncode != 0

@@ -130,6 +130,16 @@ def test_next_steps_of_a_job_pattern_run_the_job_instead_of_a_server() -> None:
     assert "make run" not in steps
 
 
+def test_post_gen_keeps_files_shared_with_a_role_the_pattern_runs(tmp_path: Path) -> None:
+    context = pruning_context()
+    context["_roles"]["worker"]["files"].append("app/shared/**")
+    context["_roles"]["predictor"]["files"].append("app/shared/**")
+    project = make_project(tmp_path, ["app/shared/core.py", "app/worker/consumer.py"])
+    post_gen.remove_files(project, post_gen.files_of_unused_roles(project, context))
+    assert (project / "app/shared/core.py").is_file()
+    assert not (project / "app/worker").exists()
+
+
 def test_answers_file_round_trips_awkward_values(tmp_path: Path) -> None:
     context = valid_context(project_name='Façade "quoted": yes # not a comment')
     post_gen.write_answers(tmp_path, post_gen.answers_to_record(context))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator._check import CHECKS, CheckResult
+from tests.matrix import CATALOGUE
 
 CHECK_IDS = [check.__name__.removeprefix("check_") for check in CHECKS]
 
@@ -48,3 +49,27 @@ def test_only_the_roles_the_pattern_runs_keep_their_files(
     else:
         assert {"deployment.yaml", "hpa.yaml"} <= manifests
         assert "cronjob.yaml" not in manifests
+
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "{{cookiecutter.project_slug}}"
+
+
+def _owned(role: str) -> set[Path]:
+    """Files of the template a role owns, relative to the project folder."""
+    files: set[Path] = set()
+    for glob in CATALOGUE.context["_roles"][role]["files"]:
+        for match in TEMPLATE.glob(glob):
+            found = match.rglob("*") if match.is_dir() else [match]
+            files.update(p.relative_to(TEMPLATE) for p in found if p.is_file())
+    return files
+
+
+def test_each_pattern_keeps_its_roles_files_and_drops_the_others(
+    rendered_project: Path, combination: dict[str, str]
+) -> None:
+    used = {service.role for service in CATALOGUE.patterns[combination["pattern"]].services}
+    kept = set().union(*(_owned(role) for role in used))
+    dropped = set().union(*(_owned(role) for role in CATALOGUE.context["_roles"])) - kept
+    assert kept, "the pattern's roles own no files"
+    assert [str(path) for path in sorted(kept) if not (rendered_project / path).is_file()] == []
+    assert [str(path) for path in sorted(dropped) if (rendered_project / path).exists()] == []

@@ -72,8 +72,10 @@ def configure_logging(level: str) -> None:
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
-    # The access middleware logs each request with its id; uvicorn's line would repeat it.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # The access middleware logs each request with its id; uvicorn's line would repeat it,
+    # and a proxy's backend calls are in its metrics: httpx's line per call is noise.
+    for name in ("uvicorn.access", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _utc_timestamp(created: float) -> str:

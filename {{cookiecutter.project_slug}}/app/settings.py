@@ -1,4 +1,10 @@
-"""Settings of each service role, read from the environment (one class per role)."""
+"""Settings of each service role, read from the environment (one class per role).
+
+`ServiceSettings` holds what every role shares; each role's class adds its own fields under
+its own prefix. The predictor's class lives here; the proxy roles keep theirs beside their
+code (app/proxy/*/settings.py, app/preprocess/settings.py), so a project that does not run
+a role does not carry its settings either.
+"""
 
 import os
 from collections.abc import Mapping
@@ -12,12 +18,33 @@ from app.model.metadata import SHA256_PATTERN
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
-class PredictorSettings(BaseSettings):
+class ServiceSettings(BaseSettings):
+    """Fields and checks every role shares; subclasses set `env_prefix`."""
+
+    model_config = SettingsConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    log_level: LogLevel = "INFO"
+    """Level of the JSON log lines written to stdout."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def unknown_variables(cls, environ: Mapping[str, str] = os.environ) -> list[str]:
+        """Variables with this role's prefix that set no field: most likely typos."""
+        prefix = cls.model_config.get("env_prefix", "")
+        known = {f"{prefix}{name}".upper() for name in cls.model_fields}
+        return sorted(
+            key for key in environ if key.upper().startswith(prefix) and key.upper() not in known
+        )
+
+
+class PredictorSettings(ServiceSettings):
     """The HTTP predictor: every field is read from `PREDICTOR_<FIELD>`."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="PREDICTOR_", use_attribute_docstrings=True, extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="PREDICTOR_")
 
     model_uri: str = "models/model.onnx"
     """Where model.onnx is: a path, file:// or http(s):// URL; metadata.json is its sibling."""
@@ -37,8 +64,11 @@ class PredictorSettings(BaseSettings):
     inference_threads: int = Field(default=1, ge=1)
     """ONNX Runtime threads per model call: 1 suits small models; large batches may gain."""
 
-    log_level: LogLevel = "INFO"
-    """Level of the JSON log lines written to stdout."""
+    records_uri: str | None = None
+    """Record store (records.json: path or URL) for POST /predict/by-id; unset: ids get 501."""
+
+    test_delay_s: float = Field(default=0.0, ge=0, le=60)
+    """Test only: hold every prediction back this long, to rehearse a slow predictor. Keep 0."""
 
     @field_validator("model_sha256", mode="before")
     @classmethod
@@ -48,16 +78,7 @@ class PredictorSettings(BaseSettings):
             return value.strip().lower() or None
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("records_uri", mode="before")
     @classmethod
-    def _upper_case_level(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @classmethod
-    def unknown_variables(cls, environ: Mapping[str, str] = os.environ) -> list[str]:
-        """`PREDICTOR_*` variables that set no field: most likely typos, silently ignored."""
-        prefix = cls.model_config.get("env_prefix", "")
-        known = {f"{prefix}{name}".upper() for name in cls.model_fields}
-        return sorted(
-            key for key in environ if key.upper().startswith(prefix) and key.upper() not in known
-        )
+    def _empty_is_unset(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value

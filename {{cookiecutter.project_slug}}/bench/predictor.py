@@ -30,8 +30,7 @@ from app.model.runner import ModelRunner
 from app.model.source import fetch_model_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-ROW = [5.1, 3.5, 1.4, 0.2]
-BODY = json.dumps({"rows": [ROW]}).encode()
+IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
 HEADERS = {"Content-Type": "application/json"}
 
 
@@ -61,29 +60,36 @@ def time_calls(call: Callable[[], object], seconds: float) -> tuple[list[float],
     return latencies, len(latencies) / (time.perf_counter() - started)
 
 
-def bench_in_process(model_path: Path, seconds: float) -> list[Result]:
+def sample_row(model_path: Path) -> list[float]:
+    """An iris row for models of the four measurements; zeros for any other input width."""
+    model = open_model(fetch_model_files(str(model_path), timeout_s=10))
+    width = model.features.shape[1]
+    return IRIS_ROW if width == len(IRIS_ROW) else [0.0] * width
+
+
+def bench_in_process(model_path: Path, seconds: float, row: list[float]) -> list[Result]:
     """The bare session, then the core (validation, session, decoding) at batch 1."""
     model = open_model(fetch_model_files(str(model_path), timeout_s=10))
-    features = np.asarray([ROW], dtype=np.float32)
+    features = np.asarray([row], dtype=np.float32)
     feeds = {model.features.name: features}
-    outputs = [model.probabilities.name]
+    outputs = [model.output.name]
     raw = time_calls(lambda: model.session.run(outputs, feeds), seconds)
     runner = ModelRunner()
     runner.load(str(model_path))
-    core = time_calls(lambda: runner.predict([ROW]), seconds)
+    core = time_calls(lambda: runner.predict([row]), seconds)
     return [
         Result("raw onnxruntime session.run", *raw),
         Result("ModelRunner.predict (core)", *core),
     ]
 
 
-def _post_predict_until(port: int, deadline: float, latencies: list[float]) -> None:
+def _post_predict_until(port: int, deadline: float, latencies: list[float], body: bytes) -> None:
     # One keep-alive connection per caller, like a pooled client.
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         while time.perf_counter() < deadline:
             before = time.perf_counter()
-            connection.request("POST", "/predict", body=BODY, headers=HEADERS)
+            connection.request("POST", "/predict", body=body, headers=HEADERS)
             response = connection.getresponse()
             response.read()
             latencies.append(time.perf_counter() - before)
@@ -93,18 +99,18 @@ def _post_predict_until(port: int, deadline: float, latencies: list[float]) -> N
         connection.close()
 
 
-def bench_http(port: int, concurrency: int, seconds: float) -> Result:
+def bench_http(port: int, concurrency: int, seconds: float, body: bytes) -> Result:
     """POST /predict from `concurrency` threads, each on its own connection, for `seconds`.
 
     Threads with the standard library's client: httpx's async client costs more CPU per
     request than the server here, and on a small machine it would measure itself.
     """
-    _post_predict_until(port, time.perf_counter() + 0.5, [])
+    _post_predict_until(port, time.perf_counter() + 0.5, [], body)
     per_thread: list[list[float]] = [[] for _ in range(concurrency)]
     started = time.perf_counter()
     deadline = started + seconds
     threads = [
-        threading.Thread(target=_post_predict_until, args=(port, deadline, latencies))
+        threading.Thread(target=_post_predict_until, args=(port, deadline, latencies, body))
         for latencies in per_thread
     ]
     for thread in threads:
@@ -148,14 +154,14 @@ def wait_until_ready(base_url: str, timeout_s: float = 30) -> None:
     raise SystemExit(f"the predictor at {base_url} did not become ready in {timeout_s}s")
 
 
-def run_http_benchmarks(model_path: Path, seconds: float) -> list[Result]:
+def run_http_benchmarks(model_path: Path, seconds: float, body: bytes) -> list[Result]:
     """Start the predictor, measure it at concurrency 1 and 16, stop it."""
     port = free_port()
     server = start_server(model_path, port)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base_url)
-        return [bench_http(port, level, seconds) for level in (1, 16)]
+        return [bench_http(port, level, seconds, body) for level in (1, 16)]
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -193,8 +199,11 @@ def main() -> int:
     print(
         f"model {model_path}, batch 1, {os.cpu_count()} CPUs, {arguments.seconds:g}s per scenario"
     )
-    results = bench_in_process(model_path, arguments.seconds)
-    results += run_http_benchmarks(model_path, arguments.seconds)
+    row = sample_row(model_path)
+    results = bench_in_process(model_path, arguments.seconds, row)
+    results += run_http_benchmarks(
+        model_path, arguments.seconds, json.dumps({"rows": [row]}).encode()
+    )
     report(results)
     return 0
 

@@ -1,4 +1,4 @@
-"""Session fixtures: the project's own model, trained once into a temporary directory."""
+"""Session fixtures: the project's own models, trained once into a temporary directory."""
 
 import json
 import shutil
@@ -12,9 +12,10 @@ from app.training.train import train_and_export
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory holding model.onnx and metadata.json, trained by the project's script."""
+    """model.onnx and metadata.json, trained by the project's script, with every other
+    artefact it can train (one run: a folder each, and records.json) beside them."""
     out_dir = tmp_path_factory.mktemp("model")
-    train_and_export(out_dir, log=lambda _line: None)
+    train_and_export(out_dir, ["all"], log=lambda _line: None)
     return out_dir
 
 

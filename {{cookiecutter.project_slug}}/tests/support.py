@@ -1,7 +1,9 @@
 """Helpers shared by the test tiers: real file servers, free ports, polling, log parsing."""
 
 import functools
+import importlib
 import json
+import pkgutil
 import socket
 import threading
 import time
@@ -12,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic_settings import BaseSettings
+
+import app
+from app.settings import ServiceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "iris-classifier"
@@ -31,11 +36,29 @@ def assert_env_example_documents(settings_class: type[BaseSettings], prefix: str
     fields = settings_class.model_fields
 
     assert set(documented) == {f"{prefix}{name.upper()}" for name in fields}
-    for name in fields:
-        default = getattr(defaults, name)
+    for name, field in fields.items():
+        default = None if field.is_required() else getattr(defaults, name)
         default = getattr(default, "value", default)  # an enum shows its value
         shown = "" if default is None else str(default)
         assert documented[f"{prefix}{name.upper()}"] in {shown, shown.removesuffix(".0")}, name
+
+
+def role_settings_classes() -> list[type[ServiceSettings]]:
+    """Every role's settings class this project holds (app/**/settings.py)."""
+    found: list[type[ServiceSettings]] = []
+    for module_info in pkgutil.walk_packages(app.__path__, "app."):
+        if module_info.name.rsplit(".", 1)[-1] != "settings":
+            continue
+        module = importlib.import_module(module_info.name)
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, ServiceSettings)
+            and value.__module__ == module.__name__
+            and value.model_config.get("env_prefix")
+        ]
+    return found
 
 
 def free_port() -> int:

@@ -2,7 +2,8 @@
 
 Status codes: 413 batch too large; for bad content 422 on /predict and 400 on the v2
 routes (the Open Inference Protocol answers every bad request with 400); 400 for a body
-that is not JSON; 404 unknown model; 503 model not loaded yet.
+that is not JSON; 404 unknown model; 501 ids sent where no record store is configured;
+503 model not loaded yet.
 """
 
 import logging
@@ -22,6 +23,7 @@ from app.model.errors import (
     ModelNotReadyError,
     UnknownModelError,
 )
+from app.records import NoRecordStoreError
 
 V2_PREFIX = "/v2/"
 _NOT_A_JSON_OBJECT = ("model_attributes_type", "dict_type")
@@ -65,6 +67,8 @@ def _model_error_status(error: ModelError, path: str) -> int:
         return status.HTTP_404_NOT_FOUND
     if isinstance(error, ModelNotReadyError):
         return status.HTTP_503_SERVICE_UNAVAILABLE
+    if isinstance(error, NoRecordStoreError):
+        return status.HTTP_501_NOT_IMPLEMENTED
     return status.HTTP_500_INTERNAL_SERVER_ERROR
 
 

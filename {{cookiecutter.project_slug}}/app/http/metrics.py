@@ -19,24 +19,36 @@ _INFERENCE_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 
 
-class PredictorMetrics:
-    """HTTP traffic and model timings; also the model runner's InferenceObserver."""
+class HttpMetrics:
+    """HTTP traffic of one service, its metric names prefixed with the service's role."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "predictor_http_requests",
+            f"{prefix}_http_requests",
             "HTTP requests answered, by method, route template and status code.",
             ["method", "route", "status"],
             registry=self.registry,
         )
         self.request_duration = Histogram(
-            "predictor_http_request_duration_seconds",
+            f"{prefix}_http_request_duration_seconds",
             "Time from receiving a request to sending its whole response.",
             ["method", "route"],
             buckets=_REQUEST_BUCKETS,
             registry=self.registry,
         )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its duration."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.request_duration.labels(method, route).observe(seconds)
+
+
+class PredictorMetrics(HttpMetrics):
+    """HTTP traffic and model timings; also the model runner's InferenceObserver."""
+
+    def __init__(self) -> None:
+        super().__init__("predictor")
         self.inference_duration = Histogram(
             "predictor_model_inference_duration_seconds",
             "Time spent inside the model for one batch.",
@@ -56,11 +68,6 @@ class PredictorMetrics:
             registry=self.registry,
         )
 
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one answered request and its duration."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.request_duration.labels(method, route).observe(seconds)
-
     def observe_inference(self, seconds: float, batch_size: int) -> None:
         """Record one model call (InferenceObserver)."""
         self.inference_duration.observe(seconds)
@@ -71,7 +78,7 @@ class PredictorMetrics:
         self.model_info.labels(name, version).set(1)
 
 
-def build_metrics_router(metrics: PredictorMetrics) -> APIRouter:
+def build_metrics_router(metrics: HttpMetrics) -> APIRouter:
     """GET /metrics in the Prometheus text format."""
     router = APIRouter(tags=["operations"])
 

@@ -8,13 +8,13 @@ import logging
 import re
 import time
 import uuid
+from typing import Protocol
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.metrics import PredictorMetrics
 from app.logs import request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -26,10 +26,17 @@ _QUIET_PATHS = ("/metrics", "/v2/health/live", "/v2/health/ready")
 logger = logging.getLogger("app.http.access")
 
 
+class RequestObserver(Protocol):
+    """Told about every answered request: each role's metrics implement it."""
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its duration."""
+
+
 class RequestContextMiddleware:
     """Tags each HTTP request with an id, logs it, and records its metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: PredictorMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: RequestObserver) -> None:
         self.app = app
         self.metrics = metrics
 

@@ -1,44 +1,78 @@
-"""POST /predict: the project's own, friendliest API."""
+"""POST /predict: the project's own, friendliest API; POST /predict/by-id for stored records."""
+
+import asyncio
+from collections.abc import Sequence
 
 from fastapi import APIRouter
 
 from app.http.errors import documented_errors
-from app.http.schemas import PredictionBody, PredictRequest, PredictResponse
-from app.model.runner import ModelRunner
+from app.http.schemas import (
+    FeaturesBody,
+    PredictByIdRequest,
+    PredictionBody,
+    PredictRequest,
+    PredictResponse,
+    ValueBody,
+)
+from app.model.runner import Answer, FeaturesPrediction, ModelRunner, Prediction
+from app.records import RecordSlot
 
 _ERRORS = documented_errors(
     {
         400: "The body is not valid JSON.",
         413: "More rows than PREDICTOR_MAX_BATCH_SIZE, or a body over PREDICTOR_MAX_BODY_BYTES.",
-        422: "A row does not fit the model's signature; the message names the problem.",
-        503: "The model is not loaded yet.",
+        422: "A row does not fit the model's signature (or an id is unknown); the message says.",
+        501: "No record store is configured (PREDICTOR_RECORDS_URI), so ids cannot be looked up.",
+        503: "The model (or the record store) is not loaded yet.",
     }
 )
 
 
-def build_predict_router(runner: ModelRunner) -> APIRouter:
-    """Routes answering from `runner`."""
+def build_predict_router(
+    runner: ModelRunner, records: RecordSlot, delay_s: float = 0.0
+) -> APIRouter:
+    """Routes answering from `runner`; ids are looked up in `records`.
+
+    `delay_s` (test only) holds every answer back, to rehearse a slow predictor.
+    """
     router = APIRouter(tags=["predict"])
+
+    def answer(rows: Sequence[object]) -> PredictResponse:
+        predictions = runner.predict(rows)
+        metadata = runner.metadata
+        return PredictResponse(
+            model_name=metadata.name,
+            model_version=metadata.version,
+            predictions=[_body(prediction) for prediction in predictions],
+        )
 
     # Runs on the event loop: a small tabular model answers in microseconds, less than the
     # thread-pool hop of a plain `def` costs (about 150 µs a request on 2 cores). A heavy
     # model belongs in `await anyio.to_thread.run_sync(runner.predict, rows)` instead.
     @router.post("/predict", responses=_ERRORS)
     async def predict(request: PredictRequest) -> PredictResponse:
-        """Classify rows given as arrays of feature values or objects keyed by feature name."""
-        predictions = runner.predict(request.rows)
-        metadata = runner.metadata
-        return PredictResponse(
-            model_name=metadata.name,
-            model_version=metadata.version,
-            predictions=[
-                PredictionBody(
-                    label=prediction.label,
-                    label_index=prediction.label_index,
-                    probabilities=prediction.probabilities,
-                )
-                for prediction in predictions
-            ],
-        )
+        """Answer rows given as arrays of feature values or objects keyed by feature name."""
+        if delay_s:
+            await asyncio.sleep(delay_s)
+        return answer(request.rows)
+
+    @router.post("/predict/by-id", responses=_ERRORS)
+    async def predict_by_id(request: PredictByIdRequest) -> PredictResponse:
+        """Answer records fetched by id from this predictor's record store."""
+        if delay_s:
+            await asyncio.sleep(delay_s)
+        return answer(records.require().rows(request.ids))
 
     return router
+
+
+def _body(prediction: Answer) -> PredictionBody | ValueBody | FeaturesBody:
+    if isinstance(prediction, Prediction):
+        return PredictionBody(
+            label=prediction.label,
+            label_index=prediction.label_index,
+            probabilities=prediction.probabilities,
+        )
+    if isinstance(prediction, FeaturesPrediction):
+        return FeaturesBody(features=prediction.features)
+    return ValueBody(value=prediction.value)

@@ -21,6 +21,7 @@ from app.logs import configure_logging
 from app.model.errors import ModelLoadError
 from app.model.runner import ModelRunner
 from app.model.source import display_location
+from app.records import RecordSlot, RecordStore
 from app.settings import PredictorSettings
 
 logger = logging.getLogger(__name__)
@@ -40,37 +41,54 @@ def create_app(settings: PredictorSettings | None = None) -> FastAPI:
         inference_threads=settings.inference_threads,
         observer=metrics,
     )
+    records = RecordSlot(settings.records_uri, "PREDICTOR_RECORDS_URI")
     app = FastAPI(
         title="Predictor",
         version=__version__,
-        lifespan=_lifespan(runner, settings, metrics),
+        lifespan=_lifespan(runner, records, settings, metrics),
     )
     # The last added runs first: request context wraps everything, the size limit included.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_error_handlers(app)
-    app.include_router(build_predict_router(runner))
-    app.include_router(build_v2_router(runner))
+    app.include_router(build_predict_router(runner, records, settings.test_delay_s))
+    app.include_router(build_v2_router(runner, is_ready=lambda: runner.ready and records.ready))
     app.include_router(build_metrics_router(metrics))
     return app
 
 
 def _lifespan(
-    runner: ModelRunner, settings: PredictorSettings, metrics: PredictorMetrics
+    runner: ModelRunner, records: RecordSlot, settings: PredictorSettings, metrics: PredictorMetrics
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Loading runs beside the server so liveness answers at once and readiness
         # reports the truth while a large model downloads.
-        loading = asyncio.create_task(load_model(runner, settings, metrics))
+        loading = [asyncio.create_task(load_model(runner, settings, metrics))]
+        if records.uri is not None:
+            loading.append(asyncio.create_task(load_records(records, settings)))
         try:
             yield
         finally:
-            loading.cancel()
-            with suppress(asyncio.CancelledError):
-                await loading
+            for task in loading:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
 
     return lifespan
+
+
+async def load_records(records: RecordSlot, settings: PredictorSettings) -> None:
+    """Load the configured record store off the event loop; log, never raise, on failure."""
+    location = display_location(records.uri or "")
+    try:
+        records.store = await asyncio.to_thread(
+            RecordStore.load, records.uri or "", settings.model_download_timeout_s
+        )
+    except ModelLoadError as error:
+        logger.error("record store load failed, the server stays not ready: %s", error)
+        return
+    logger.info("record store %s loaded: %d records", location, len(records.store.records))
 
 
 async def load_model(

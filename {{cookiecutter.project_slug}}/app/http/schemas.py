@@ -28,12 +28,32 @@ class PredictRequest(BaseModel):
     rows: list[list[Any] | dict[str, Any]]
 
 
+class PredictByIdRequest(BaseModel):
+    """Records to answer, named by their ids in the predictor's record store."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ids": ["0"]}]})
+
+    ids: list[str]
+
+
 class PredictionBody(BaseModel):
-    """One row's answer."""
+    """A classifier's answer for one row."""
 
     label: str
     label_index: int
     probabilities: dict[str, float]
+
+
+class ValueBody(BaseModel):
+    """A regressor's answer for one row."""
+
+    value: float
+
+
+class FeaturesBody(BaseModel):
+    """A transform's answer for one row: the features a next model takes."""
+
+    features: list[float]
 
 
 class PredictResponse(BaseModel):
@@ -41,7 +61,7 @@ class PredictResponse(BaseModel):
 
     model_name: str
     model_version: str
-    predictions: list[PredictionBody]
+    predictions: list[PredictionBody] | list[ValueBody] | list[FeaturesBody]
 
 
 class RequestInput(BaseModel):

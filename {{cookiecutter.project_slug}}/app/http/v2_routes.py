@@ -1,5 +1,7 @@
 """Open Inference Protocol (v2) REST routes: health, metadata and inference."""
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Response, status
 
 from app import __version__
@@ -32,8 +34,9 @@ _ERRORS = documented_errors(
 )
 
 
-def build_v2_router(runner: ModelRunner) -> APIRouter:
-    """Routes answering from `runner`."""
+def build_v2_router(runner: ModelRunner, is_ready: Callable[[], bool] | None = None) -> APIRouter:
+    """Routes answering from `runner`; `is_ready` overrides readiness (default: model loaded)."""
+    check_ready = is_ready or (lambda: runner.ready)
     router = APIRouter(prefix="/v2", tags=["open inference protocol v2"], responses=_ERRORS)
 
     @router.get("")
@@ -49,9 +52,10 @@ def build_v2_router(runner: ModelRunner) -> APIRouter:
     @router.get("/health/ready")
     async def ready(response: Response) -> ReadyResponse:
         """The model is loaded and verified (readiness probe): 503 until then."""
-        if not runner.ready:
+        ready_now = check_ready()
+        if not ready_now:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return ReadyResponse(ready=runner.ready)
+        return ReadyResponse(ready=ready_now)
 
     @router.get("/models/{name}")
     async def model_metadata(name: str) -> ModelMetadataResponse:

@@ -13,13 +13,22 @@ from app.model.errors import (
     UnknownModelError,
 )
 from app.model.metadata import ModelMetadata
-from app.model.runner import InferenceObserver, ModelRunner, Prediction
+from app.model.runner import (
+    Answer,
+    FeaturesPrediction,
+    InferenceObserver,
+    ModelRunner,
+    Prediction,
+    ValuePrediction,
+)
 from app.model.signature import ModelSignature, TensorSpec
 from app.model.tensors import InputTensor, OutputTensor
 
 __all__ = [
+    "Answer",
     "BatchTooLargeError",
     "ChecksumMismatchError",
+    "FeaturesPrediction",
     "InferenceObserver",
     "InputTensor",
     "InvalidInputError",
@@ -33,4 +42,5 @@ __all__ = [
     "Prediction",
     "TensorSpec",
     "UnknownModelError",
+    "ValuePrediction",
 ]

@@ -17,7 +17,7 @@ from app.model.signature import (
 from app.model.source import ModelFiles, verify_sha256
 
 PROBABILITIES_OUTPUT = "probabilities"
-"""The output /predict reads: one row of class probabilities per input row."""
+"""The output /predict reads from a classifier: one row of class probabilities per input row."""
 
 _FLOAT_DATATYPES = ("FP16", "FP32", "FP64")
 
@@ -31,7 +31,8 @@ class LoadedModel:
     metadata: ModelMetadata
     features: TensorSpec
     """The single 2-D input that /predict fills with rows."""
-    probabilities: TensorSpec
+    output: TensorSpec
+    """The output /predict reads: class probabilities, a value, or a feature vector per row."""
 
 
 def open_model(
@@ -55,7 +56,7 @@ def open_model(
         signature=signature,
         metadata=metadata,
         features=_features_input(signature, metadata),
-        probabilities=_probabilities_output(signature, metadata),
+        output=_predict_output(signature, metadata),
     )
 
 
@@ -102,16 +103,40 @@ def _features_input(signature: ModelSignature, metadata: ModelMetadata) -> Tenso
     return spec
 
 
-def _probabilities_output(signature: ModelSignature, metadata: ModelMetadata) -> TensorSpec:
+def _predict_output(signature: ModelSignature, metadata: ModelMetadata) -> TensorSpec:
+    if metadata.task == "classification":
+        return _probabilities_output(signature, metadata.labels or [])
+    return _value_output(signature, metadata)
+
+
+def _probabilities_output(signature: ModelSignature, labels: list[str]) -> TensorSpec:
     spec = signature.output_named(PROBABILITIES_OUTPUT)
     if spec is None or len(spec.shape) != 2:
         raise ModelLoadError(
             f"the model must have a 2-D output named {PROBABILITIES_OUTPUT!r} "
             "(export classifiers with zipmap disabled)"
         )
-    if spec.shape[1] not in (DYNAMIC, len(metadata.labels)):
+    if spec.shape[1] not in (DYNAMIC, len(labels)):
         raise ModelLoadError(
-            f"metadata lists {len(metadata.labels)} labels but {PROBABILITIES_OUTPUT!r} "
+            f"metadata lists {len(labels)} labels but {PROBABILITIES_OUTPUT!r} "
             f"has {spec.shape[1]} columns"
+        )
+    return spec
+
+
+def _value_output(signature: ModelSignature, metadata: ModelMetadata) -> TensorSpec:
+    """Regressors and transforms answer with their one float output: [batch] or [batch, k]."""
+    floats = [spec for spec in signature.outputs if spec.datatype in _FLOAT_DATATYPES]
+    if len(floats) != 1:
+        raise ModelLoadError(
+            f"a {metadata.task} model must have exactly one float output, "
+            f"it has {[spec.name for spec in floats]}"
+        )
+    spec = floats[0]
+    regression = metadata.task == "regression"
+    if not (spec.shape[1:] in ((), (1,)) if regression else len(spec.shape) == 2):
+        raise ModelLoadError(
+            f"output {spec.name!r} of a {metadata.task} model cannot have shape {list(spec.shape)}"
+            " (a regression answers [batch] or [batch, 1], a transform [batch, features])"
         )
     return spec

@@ -1,12 +1,15 @@
 """metadata.json: what the training script records beside model.onnx."""
 
-from typing import Any
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.model.errors import ModelLoadError
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+Task = Literal["classification", "regression", "transform"]
+"""What /predict answers per row: a class, a number, or a feature vector for a next model."""
 
 
 class ModelMetadata(BaseModel):
@@ -18,14 +21,22 @@ class ModelMetadata(BaseModel):
     """The model's name: the `{name}` of the v2 routes."""
     version: str = Field(min_length=1)
     """Content-derived version: the same data, hyperparameters and libraries give the same one."""
-    labels: list[str] = Field(min_length=1)
-    """Class names, indexed by the columns of the `probabilities` output."""
+    task: Task = "classification"
+    """classification (label + probabilities), regression (a value) or transform (features)."""
+    labels: list[str] | None = Field(default=None, min_length=1)
+    """Class names, indexed by the columns of the `probabilities` output (classifiers only)."""
     feature_names: list[str] | None = None
     """Names accepted as keys when a row is sent as an object; None allows list rows only."""
     model_sha256: str = Field(pattern=SHA256_PATTERN)
     """sha256 of model.onnx, checked on every load."""
     signature: dict[str, Any] | None = None
     """The graph's inputs and outputs as recorded at export; must match the graph."""
+
+    @model_validator(mode="after")
+    def _classifiers_name_their_classes(self) -> Self:
+        if self.task == "classification" and self.labels is None:
+            raise ValueError("labels: a classification model must list its class names")
+        return self
 
 
 def parse_metadata(raw: bytes, source: str) -> ModelMetadata:

@@ -18,11 +18,29 @@ from app.model.validation import cast_finite, check_matrix, rows_to_matrix
 
 @dataclass(frozen=True)
 class Prediction:
-    """One row's answer: the most probable class and every class's probability."""
+    """A classifier's answer for one row: the most probable class and every class's probability."""
 
     label: str
     label_index: int
     probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ValuePrediction:
+    """A regressor's answer for one row."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class FeaturesPrediction:
+    """A transform's answer for one row: features for the next model (e.g. an embedding)."""
+
+    features: list[float]
+
+
+Answer = Prediction | ValuePrediction | FeaturesPrediction
+"""One row's answer, shaped by the model's task."""
 
 
 class InferenceObserver(Protocol):
@@ -80,28 +98,27 @@ class ModelRunner:
         if name != served:
             raise UnknownModelError(f"unknown model {name!r}; this server serves {served!r}")
 
-    def predict(self, rows: Sequence[object]) -> list[Prediction]:
-        """Classify rows given as arrays of numbers or objects keyed by feature name."""
+    def predict(self, rows: Sequence[object]) -> list[Answer]:
+        """Answer rows given as arrays of numbers or objects keyed by feature name."""
         model = self._require_model()
         matrix = rows_to_matrix(
             rows, model.metadata.feature_names, model.features.shape[1], self.max_batch_size
         )
-        return _decode(self.predict_matrix(matrix), model.metadata.labels)
+        return _decode(self.predict_matrix(matrix), model.metadata)
 
     def predict_matrix(self, matrix: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """Class probabilities, one row per row of a [rows, features] matrix.
+        """The model's main output, one row per row of a [rows, features] matrix: class
+        probabilities (columns follow `metadata.labels`), a value, or a feature vector.
 
         For adapters that already hold numbers in the model's feature order (a batch job
         reading columns): the same checks as `predict` (batch size, feature count, finite
-        values) without building a Python object per row. Columns follow `metadata.labels`.
+        values) without building a Python object per row.
         """
         model = self._require_model()
         check_matrix(matrix, model.features.shape[1], self.max_batch_size)
         features = cast_finite(matrix, NUMPY_DTYPES[model.features.datatype], "rows")
-        (probabilities,) = self._run(
-            model, [model.probabilities.name], {model.features.name: features}
-        )
-        return probabilities
+        (output,) = self._run(model, [model.output.name], {model.features.name: features})
+        return output
 
     def infer(
         self, inputs: Sequence[InputTensor], output_names: Sequence[str] | None = None
@@ -165,7 +182,15 @@ class ModelRunner:
         return model
 
 
-def _decode(probabilities: npt.NDArray[Any], labels: Sequence[str]) -> list[Prediction]:
+def _decode(output: npt.NDArray[Any], metadata: ModelMetadata) -> list[Answer]:
+    if metadata.task == "regression":
+        return [ValuePrediction(value) for value in output.reshape(len(output)).tolist()]
+    if metadata.task == "transform":
+        return [FeaturesPrediction(row) for row in output.tolist()]
+    return _classes(output, metadata.labels or [])
+
+
+def _classes(probabilities: npt.NDArray[Any], labels: Sequence[str]) -> list[Answer]:
     winners = probabilities.argmax(axis=1).tolist()
     return [
         Prediction(

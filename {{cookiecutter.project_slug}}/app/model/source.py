@@ -42,6 +42,18 @@ def fetch_model_files(uri: str, timeout_s: float) -> ModelFiles:
     return _read_pair(Path(uri))
 
 
+def fetch_file(uri: str, timeout_s: float) -> tuple[bytes, str]:
+    """Read one file at a path, file:// or http(s):// URL; returns its bytes and where."""
+    scheme = urlsplit(uri).scheme.lower()
+    if scheme in ("http", "https"):
+        with httpx.Client(timeout=timeout_s, follow_redirects=True) as client:
+            return _download(client, uri), display_location(uri)
+    path = Path(unquote(urlsplit(uri).path)) if scheme == "file" else Path(uri)
+    if scheme and scheme != "file" and len(scheme) > 1:
+        raise ModelLoadError(f"{uri!r} has unsupported scheme {scheme!r}; use a path or a URL")
+    return _read_file(path), str(path)
+
+
 def display_location(uri: str) -> str:
     """`uri` safe to log: credentials and query strings (signed URLs carry tokens) removed."""
     parts = urlsplit(uri)

@@ -1,23 +1,28 @@
 """ModelRunner: load and verify, report readiness, predict and infer."""
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
+from sklearn.linear_model import LinearRegression
 
 from app.model import (
     ChecksumMismatchError,
+    FeaturesPrediction,
     InputTensor,
     InvalidInputError,
     ModelLoadError,
     ModelNotReadyError,
     ModelRunner,
     UnknownModelError,
+    ValuePrediction,
 )
 from app.model.source import sha256_hex
+from app.training.onnx_export import export_onnx
 from tests.support import SETOSA, VIRGINICA
 
 
@@ -187,3 +192,61 @@ def test_labels_must_match_the_probability_columns(model_copy: Path):
 
     with pytest.raises(ModelLoadError, match="2 labels but 'probabilities' has 3 columns"):
         ModelRunner().load(str(model_copy / "model.onnx"))
+
+
+def _regressor(folder: Path) -> Path:
+    """A linear regression of petal width on the other three measurements, exported as
+    the training script exports models, with the metadata the server needs."""
+    iris = load_iris()
+    model = LinearRegression().fit(iris.data[:, :3], iris.data[:, 3])
+    onnx_bytes = export_onnx(model, 3, "petal-width", classifier=False)
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(onnx_bytes)
+    metadata = {
+        "name": "petal-width",
+        "version": "test",
+        "task": "regression",
+        "model_sha256": sha256_hex(onnx_bytes),
+    }
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    return folder / "model.onnx"
+
+
+def test_a_regressor_answers_one_value_per_row(tmp_path: Path):
+    runner = ModelRunner()
+    runner.load(str(_regressor(tmp_path / "regressor")))
+
+    small, large = runner.predict([[4.9, 3.0, 1.4], [7.7, 3.0, 6.1]])
+    outputs = runner.infer([InputTensor("input", "FP32", [1, 3], [4.9, 3.0, 1.4])])
+
+    assert isinstance(small, ValuePrediction)
+    assert isinstance(large, ValuePrediction)
+    assert 0 < small.value < 0.6 < large.value
+    assert [(o.name, o.shape) for o in outputs] == [("variable", [1, 1])]
+
+
+def test_a_transform_answers_features(model_dir: Path):
+    runner = ModelRunner()
+    runner.load(str(model_dir / "iris-pca" / "model.onnx"))
+
+    (answer,) = runner.predict([SETOSA])
+
+    assert isinstance(answer, FeaturesPrediction)
+    assert len(answer.features) == 2
+
+
+def test_a_classifier_without_labels_is_refused(model_copy: Path, metadata: dict[str, Any]):
+    del metadata["labels"]
+    (model_copy / "metadata.json").write_text(json.dumps(metadata))
+
+    with pytest.raises(ModelLoadError, match="a classification model must list its class names"):
+        ModelRunner().load(str(model_copy / "model.onnx"))
+
+
+def test_a_regression_with_a_wide_output_is_refused(model_dir: Path, tmp_path: Path):
+    folder = tmp_path / "pca"
+    shutil.copytree(model_dir / "iris-pca", folder)
+    _rewrite_metadata(folder, task="regression")
+
+    with pytest.raises(ModelLoadError, match="a regression answers"):
+        ModelRunner().load(str(folder / "model.onnx"))

@@ -1,9 +1,10 @@
-"""PredictorSettings: environment variables with the PREDICTOR_ prefix."""
+"""Settings classes: every role reads its environment variables under its own prefix."""
 
 import pytest
 from pydantic import ValidationError
 
 from app.settings import PredictorSettings
+from tests.support import role_settings_classes
 
 
 def test_defaults():
@@ -50,5 +51,11 @@ def test_unknown_prefixed_variables_are_reported():
     assert PredictorSettings.unknown_variables(environ) == ["PREDICTOR_MODLE_URI"]
 
 
+def test_every_role_of_the_project_has_a_settings_class():
+    assert PredictorSettings in role_settings_classes()
+
+
 def test_fields_are_documented():
-    assert all(field.description for field in PredictorSettings.model_fields.values())
+    for settings_class in role_settings_classes():
+        for name, field in settings_class.model_fields.items():
+            assert field.description, f"{settings_class.__name__}.{name}"

@@ -1,0 +1,1 @@
+"""The synchronous pattern's gateway: forwards to one predictor under a timeout."""

@@ -1,0 +1,1 @@
+"""The parallel pattern's proxy: one request fanned out to independent predictors."""
