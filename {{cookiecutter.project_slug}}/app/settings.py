@@ -31,6 +31,15 @@ class ServiceSettings(BaseSettings):
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("model_sha256", mode="before", check_fields=False)
+    @classmethod
+    def _lower_case_sha256(cls, value: object) -> object:
+        # For the roles that load a pinned file. An empty variable (as compose passes
+        # `${VAR:-}`) means "no pin".
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
     @classmethod
     def unknown_variables(cls, environ: Mapping[str, str] = os.environ) -> list[str]:
         """Variables with this role's prefix that set no field: most likely typos."""
@@ -69,14 +78,6 @@ class PredictorSettings(ServiceSettings):
 
     test_delay_s: float = Field(default=0.0, ge=0, le=60)
     """Test only: hold every prediction back this long, to rehearse a slow predictor. Keep 0."""
-
-    @field_validator("model_sha256", mode="before")
-    @classmethod
-    def _lower_case_sha256(cls, value: object) -> object:
-        # An empty variable (as compose passes `${VAR:-}`) means "no pin".
-        if isinstance(value, str):
-            return value.strip().lower() or None
-        return value
 
     @field_validator("records_uri", mode="before")
     @classmethod

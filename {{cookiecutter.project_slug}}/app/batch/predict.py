@@ -32,7 +32,13 @@ class ChunkPredictor:
     def __init__(self, runner: ModelRunner, faults: Faults) -> None:
         self._runner = runner
         self._faults = faults
-        self._labels = runner.metadata.labels
+        labels = runner.metadata.labels
+        if labels is None:  # a regressor or feature model has no classes to write
+            raise ValueError(
+                f"the batch job writes class predictions; {runner.metadata.name!r} is a "
+                f"{runner.metadata.task} model without labels"
+            )
+        self._labels = labels
         self.model_version = runner.metadata.version
         features = runner.metadata.feature_names
         if features is not None and list(features) != list(FEATURE_COLUMNS):

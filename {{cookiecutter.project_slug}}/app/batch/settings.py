@@ -1,24 +1,17 @@
 """Settings of the batch job, read from `BATCH_*` environment variables."""
 
-import os
-from collections.abc import Mapping
-from typing import Literal
-
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from app.batch.policy import RetryPolicy
 from app.model.metadata import SHA256_PATTERN
+from app.settings import ServiceSettings
 
-LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
-
-class BatchSettings(BaseSettings):
+class BatchSettings(ServiceSettings):
     """The batch job: every field is read from `BATCH_<FIELD>`."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="BATCH_", use_attribute_docstrings=True, extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="BATCH_")
 
     database_url: str = "sqlite:///batch.db"
     """SQLAlchemy URL of the data store: sqlite:///path or postgresql://user@host:5432/db."""
@@ -65,31 +58,7 @@ class BatchSettings(BaseSettings):
     )
     """This process's shard, 0-based; Kubernetes Indexed Jobs set JOB_COMPLETION_INDEX."""
 
-    log_level: LogLevel = "INFO"
-    """Level of the JSON log lines written to stdout."""
-
-    @field_validator("model_sha256", mode="before")
-    @classmethod
-    def _lower_case_sha256(cls, value: object) -> object:
-        # An empty variable (as compose passes `${VAR:-}`) means "no pin".
-        if isinstance(value, str):
-            return value.strip().lower() or None
-        return value
-
     @field_validator("database_password", mode="before")
     @classmethod
     def _empty_password_is_unset(cls, value: object) -> object:
         return None if value == "" else value
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper_case_level(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @classmethod
-    def unknown_variables(cls, environ: Mapping[str, str] = os.environ) -> list[str]:
-        """`BATCH_*` variables that set no field: most likely typos, silently ignored."""
-        known = {f"BATCH_{name}".upper() for name in cls.model_fields}
-        return sorted(
-            key for key in environ if key.upper().startswith("BATCH_") and key.upper() not in known
-        )

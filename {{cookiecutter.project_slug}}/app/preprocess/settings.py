@@ -38,10 +38,3 @@ class PreprocessSettings(ProxySettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         return check_url(value)
-
-    @field_validator("model_sha256", mode="before")
-    @classmethod
-    def _lower_case_sha256(cls, value: object) -> object:
-        if isinstance(value, str):
-            return value.strip().lower() or None
-        return value
