@@ -69,6 +69,12 @@ def _cookiecutter(
             )
     except FailedHookException as error:
         raise KataError(f"the template's hook refused to render: {error}") from error
+    except UnicodeDecodeError as error:
+        # Every template file is text; a binary one is usually a tool's cache left behind.
+        raise KataError(
+            f"the template holds a file that is not UTF-8 text ({error.reason}); remove caches "
+            f"such as .ruff_cache or __pycache__ from {catalogue.source}"
+        ) from error
     except CookiecutterException as error:
         # cookiecutter appends the whole context to the message; the cause is what helps.
         cause = str(error).split(". Context: ", 1)[0]

@@ -6,6 +6,7 @@ Kata refuses (one line naming the field and what is allowed), 1 for anything els
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -20,9 +21,10 @@ from generator import __version__
 from generator._answers import load_answers_file, parse_assignments, resolve_answers
 from generator._catalogue import Catalogue, Pattern, load_catalogue
 from generator._check import run_checks
-from generator._containers import exercise_topology, find_engine
+from generator._containers import Engine, compose_services, exercise_topology, find_engine
 from generator._errors import AnswerError, KataError
-from generator._examples import readme_examples
+from generator._examples import readme_compose_commands, readme_examples
+from generator._job_topology import JobScript, exercise_job
 from generator._render import RenderResult, render_project
 
 out = Console(highlight=False)
@@ -208,22 +210,46 @@ def _check_containers(project_dir: Path) -> list[str]:
     engine = find_engine()
     if engine is None:
         raise KataError("containers: no working podman or docker found")
-    requests = [example.as_json() for example in readme_examples(project_dir)]
     out.print(f"Building images and starting compose with {engine.name} …")
-    report = exercise_topology(engine, project_dir, f"kata-check-{project_dir.name}", requests)
-    for image, seconds in report.build_seconds.items():
-        out.print(f"[green]✔[/] built {image} ({seconds:.1f} s)")
+    project_name = f"kata-check-{project_dir.resolve().name}"
+    if compose_services(project_dir)[0].published_port is None:  # a job: no front door
+        return _check_job(engine, project_dir, project_name)
+    requests = [example.as_json() for example in readme_examples(project_dir)]
+    report = exercise_topology(engine, project_dir, project_name, requests)
+    _report_builds(report.build_seconds)
     out.print("[green]✔[/] every service passed its health check")
     failed = []
     for request, answer in zip(requests, report.answers, strict=True):
         ok = answer["status"] < 500  # noqa: PLR2004 - README examples may show a refusal
+        mark = "[green]✔[/]" if ok else "[red]✘[/]"
         out.print(
-            f"{'[green]✔[/]' if ok else '[red]✘[/]'} README example {request['method']} "
-            f"{request['path']} → {answer['status']}"
+            f"{mark} README example {request['method']} {request['path']} → {answer['status']}"
         )
         if not ok:
             failed.append(f"README example {request['path']}")
     return failed
+
+
+def _check_job(engine: Engine, project_dir: Path, project_name: str) -> list[str]:
+    """Run the README's compose commands in order; each must succeed."""
+    commands = readme_compose_commands(project_dir)
+    # A throwaway password: compose refuses to start the database without one.
+    script = JobScript(commands, ["ps"], {"POSTGRES_PASSWORD": secrets.token_hex(16)})
+    report = exercise_job(engine, project_dir, project_name, script)
+    _report_builds(report.build_seconds)
+    failed = []
+    for run in report.runs:
+        ok = run.returncode == 0
+        out.print(f"{'[green]✔[/]' if ok else '[red]✘[/]'} docker compose {' '.join(run.args)}")
+        if not ok:
+            out.print(run.output, markup=False)
+            failed.append(f"README command {' '.join(run.args)}")
+    return failed
+
+
+def _report_builds(build_seconds: dict[str, float]) -> None:
+    for image, seconds in build_seconds.items():
+        out.print(f"[green]✔[/] built {image} ({seconds:.1f} s)")
 
 
 def main() -> None:
