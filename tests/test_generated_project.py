@@ -158,7 +158,7 @@ def check_job_topology(installed: InstalledProject, engine: Engine) -> None:
     assert any(args[:1] == ["run"] for args in commands), "the README shows no job command"
     expected = predictions_in_process(installed, commands)
     assert expected, "the README's commands predict nothing"
-    query = ["exec", "postgres", "psql", "-U", "batch", "-d", "batch", "-At", "-F", ","]
+    query = ["exec", "postgres", "psql", "-U", "app", "-d", "app", "-At", "-F", ","]
     script = JobScript(
         commands, [*query, "-c", PREDICTIONS_QUERY], {"POSTGRES_PASSWORD": secrets.token_hex(16)}
     )
