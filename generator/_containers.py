@@ -19,8 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from typing import Any
 import yaml
 
 from generator._errors import KataError
+from generator._examples import send_examples
 
 ENGINE_VARIABLE = "KATA_CONTAINER_ENGINE"
 OUTPUT_TAIL = 4000
@@ -199,7 +198,7 @@ def exercise_topology(
     with compose_up(engine, project_dir, project_name, ports):
         wait_healthy(engine, project_name)
         wait_for_port(port)
-        answers = [send(f"http://127.0.0.1:{port}", request) for request in requests]
+        answers = send_examples(f"http://127.0.0.1:{port}", requests)
     return TopologyReport(build_seconds, answers, time.perf_counter() - started)
 
 
@@ -221,19 +220,6 @@ def ensure_image(engine: Engine, image: str) -> str:
     recipe = STANDINS_DIR / STANDINS[image]
     _run([engine.name, "build", *extra, "--tag", image, str(recipe)], recipe)
     return "stand-in built"
-
-
-def send(base_url: str, request: dict[str, Any]) -> dict[str, Any]:
-    """One JSON request; returns its status and decoded JSON body."""
-    body = None if request["body"] is None else json.dumps(request["body"]).encode()
-    prepared = urllib.request.Request(  # noqa: S310 - a local URL built above
-        base_url + request["path"], data=body, headers=request["headers"], method=request["method"]
-    )
-    try:
-        with urllib.request.urlopen(prepared, timeout=10) as response:  # noqa: S310
-            return {"status": response.status, "body": json.loads(response.read())}
-    except urllib.error.HTTPError as error:
-        return {"status": error.code, "body": json.loads(error.read())}
 
 
 def free_port() -> int:

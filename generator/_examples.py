@@ -3,6 +3,9 @@
 The container checks send exactly these through the front door (a service pattern) or run
 exactly these compose commands (a job pattern), so a README whose examples drift from the
 project fails Kata's tests instead of misleading a user.
+
+Standard library only: Kata's tests also load this file by path inside a generated
+project's virtual environment (tests/local_answers.py), where Kata is not installed.
 """
 
 from __future__ import annotations
@@ -10,12 +13,19 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 _CODE_BLOCK = re.compile(r"```(?:bash|sh|console)\n(.*?)```", re.DOTALL)
+
+JOB_PLACEHOLDER = "JOB_ID"
+"""In an example's URL: the id of the job the examples before it created (queue patterns)."""
+FINAL_JOB_STATES = frozenset({"done", "failed", "expired"})
 
 
 @dataclass(frozen=True)
@@ -90,3 +100,60 @@ def readme_compose_commands(project_dir: Path) -> list[list[str]]:
             if words[:2] == ["docker", "compose"]:
                 commands.append(words[2:])
     return commands
+
+
+def send_examples(
+    base_url: str, requests: list[dict[str, Any]], job_timeout_s: float = 60.0
+) -> list[dict[str, Any]]:
+    """Send the examples in order; returns each one's status and JSON body.
+
+    A request whose path holds ``JOB_ID`` asks about the job the examples before it created:
+    it is sent with that id, again until the job reaches a final state, as a user polling
+    its ``status_url`` would.
+    """
+    answers: list[dict[str, Any]] = []
+    job_id: str | None = None
+    for request in requests:
+        if JOB_PLACEHOLDER in request["path"]:
+            if job_id is None:
+                raise ValueError(f"{request['path']}: no example before it created a job")
+            path = request["path"].replace(JOB_PLACEHOLDER, job_id)
+            answer = _poll_job(base_url, {**request, "path": path}, job_timeout_s)
+        else:
+            answer = send(base_url, request)
+        job_id = _created_job(answer["body"]) or job_id
+        answers.append(answer)
+    return answers
+
+
+def send(base_url: str, request: dict[str, Any]) -> dict[str, Any]:
+    """One JSON request; returns its status and decoded JSON body."""
+    body = None if request["body"] is None else json.dumps(request["body"]).encode()
+    prepared = urllib.request.Request(  # noqa: S310 - a local URL built by the caller
+        base_url + request["path"], data=body, headers=request["headers"], method=request["method"]
+    )
+    try:
+        with urllib.request.urlopen(prepared, timeout=10) as response:  # noqa: S310
+            return {"status": response.status, "body": json.loads(response.read())}
+    except urllib.error.HTTPError as error:
+        return {"status": error.code, "body": json.loads(error.read())}
+
+
+def _poll_job(base_url: str, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = send(base_url, request)
+        body = answer["body"]
+        final = isinstance(body, dict) and body.get("status") in FINAL_JOB_STATES
+        if final or answer["status"] >= 400 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
+
+
+def _created_job(body: Any) -> str | None:
+    """The job id a POST /jobs (top level) or a time-lag /predict (under "job") answered."""
+    if not isinstance(body, dict):
+        return None
+    job = body.get("job", body)
+    found = job.get("job_id") if isinstance(job, dict) else None
+    return found if isinstance(found, str) else None

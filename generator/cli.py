@@ -161,9 +161,14 @@ def new(  # noqa: PLR0913, PLR0917 - click passes one parameter per option
 
 def _report(result: RenderResult, answers: dict[str, str]) -> None:
     if result.dry_run:
-        out.print(f"Dry run: would write {len(result.files)} files to {result.project_dir}/")
+        # Never wrapped: scripts read this list one path per line.
+        out.print(
+            f"Dry run: would write {len(result.files)} files to {result.project_dir}/",
+            markup=False,
+            soft_wrap=True,
+        )
         for path in result.files:
-            out.print(f"  {path}", markup=False)
+            out.print(f"  {path}", markup=False, soft_wrap=True)
         return
     out.print(
         f"[green]✔[/] Rendered {answers['pattern']} ({answers['model_format']}, "

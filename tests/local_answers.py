@@ -5,8 +5,11 @@ every service of the project with its own ``make run`` (each a real uvicorn proc
 given free ports, wired to the others exactly as the Makefile wires them), waits until the
 front door reports ready, sends each request to it and prints the answers as JSON, so the
 container tier can check that the images answer exactly the same. Then it stops them all.
+The requests go out through Kata's own ``send_examples`` (loaded by path: Kata itself is not
+installed in the project's environment), so both sides follow a job's id the same way.
 """
 
+import importlib.util
 import json
 import os
 import signal
@@ -14,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import IO, Any
+from pathlib import Path
+from types import ModuleType
+from typing import IO
 
 import httpx
 
@@ -47,15 +52,14 @@ def wait_ready(base_url: str, services: subprocess.Popen[bytes], log: IO[bytes])
     raise SystemExit(f"{base_url} was not ready after {READY_TIMEOUT_S} s")
 
 
-def answer(base_url: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    answers = []
-    with httpx.Client(base_url=base_url, timeout=10) as client:
-        for request in requests:
-            response = client.request(
-                request["method"], request["path"], json=request["body"], headers=request["headers"]
-            )
-            answers.append({"status": response.status_code, "body": response.json()})
-    return answers
+def kata_examples() -> ModuleType:
+    """generator/_examples.py, imported by path (standard library only)."""
+    path = Path(__file__).resolve().parents[1] / "generator" / "_examples.py"
+    spec = importlib.util.spec_from_file_location("kata_examples", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
@@ -65,7 +69,7 @@ def main() -> None:
         services = start(given["ports"], log)
         try:
             wait_ready(base_url, services, log)
-            print(json.dumps(answer(base_url, given["requests"])))
+            print(json.dumps(kata_examples().send_examples(base_url, given["requests"])))
         finally:
             os.killpg(services.pid, signal.SIGTERM)
             services.wait(timeout=20)

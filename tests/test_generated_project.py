@@ -37,6 +37,8 @@ PREDICTIONS_QUERY = "SELECT record_id, model_version, label FROM predictions ORD
 LOCAL_ANSWERS = Path(__file__).with_name("local_answers.py")
 # Measured per request, so never equal between two runs.
 TIMING_SUFFIX = "latency_ms"
+# Minted per job or per moment (queue patterns): never equal between two runs either.
+PER_RUN_KEYS = frozenset({"job_id", "status_url", "created_at", "started_at", "finished_at"})
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,13 @@ def run(command: list[str], cwd: Path, env: dict[str, str], stdin: str | None = 
 
 
 def without_timings(value: object) -> object:
-    """``value`` with every ``*latency_ms`` field removed, at any depth."""
+    """``value`` without the fields that differ between two runs of the same request
+    (``*latency_ms`` timings, job ids and timestamps), at any depth."""
     if isinstance(value, dict):
         return {
             key: without_timings(item)
             for key, item in value.items()
-            if not str(key).endswith(TIMING_SUFFIX)
+            if not str(key).endswith(TIMING_SUFFIX) and key not in PER_RUN_KEYS
         }
     if isinstance(value, list):
         return [without_timings(item) for item in value]
