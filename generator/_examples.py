@@ -134,9 +134,14 @@ def send(base_url: str, request: dict[str, Any]) -> dict[str, Any]:
     )
     try:
         with urllib.request.urlopen(prepared, timeout=10) as response:  # noqa: S310
-            return {"status": response.status, "body": json.loads(response.read())}
+            return {"status": response.status, "body": _json_or_none(response.read())}
     except urllib.error.HTTPError as error:
-        return {"status": error.code, "body": json.loads(error.read())}
+        return {"status": error.code, "body": _json_or_none(error.read())}
+
+
+def _json_or_none(raw: bytes) -> Any:
+    """A JSON body, or None for an empty one (204 No Content)."""
+    return json.loads(raw) if raw else None
 
 
 def _poll_job(base_url: str, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
