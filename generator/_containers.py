@@ -12,7 +12,6 @@ Works with podman (plus podman-compose) or docker (plus its compose plugin): whi
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket

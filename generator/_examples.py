@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -139,7 +140,7 @@ def send(base_url: str, request: dict[str, Any]) -> dict[str, Any]:
         return {"status": error.code, "body": _json_or_none(error.read())}
 
 
-def _json_or_none(raw: bytes) -> Any:
+def _json_or_none(raw: bytes) -> object:
     """A JSON body, or None for an empty one (204 No Content)."""
     return json.loads(raw) if raw else None
 
@@ -150,12 +151,12 @@ def _poll_job(base_url: str, request: dict[str, Any], timeout_s: float) -> dict[
         answer = send(base_url, request)
         body = answer["body"]
         final = isinstance(body, dict) and body.get("status") in FINAL_JOB_STATES
-        if final or answer["status"] >= 400 or time.monotonic() > deadline:
+        if final or answer["status"] >= HTTPStatus.BAD_REQUEST or time.monotonic() > deadline:
             return answer
         time.sleep(0.1)
 
 
-def _created_job(body: Any) -> str | None:
+def _created_job(body: object) -> str | None:
     """The job id a POST /jobs (top level) or a time-lag /predict (under "job") answered."""
     if not isinstance(body, dict):
         return None

@@ -56,7 +56,8 @@ def kata_examples() -> ModuleType:
     """generator/_examples.py, imported by path (standard library only)."""
     path = Path(__file__).resolve().parents[1] / "generator" / "_examples.py"
     spec = importlib.util.spec_from_file_location("kata_examples", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
