@@ -77,6 +77,10 @@ class RecordSlot:
         """True when no store is configured, or the configured one has loaded."""
         return self.uri is None or self.store is not None
 
+    async def rows(self, ids: Sequence[str]) -> list[list[float]]:
+        """The rows of `ids` (RecordSource): the file is in memory, so this never waits."""
+        return self.require().rows(ids)
+
     def require(self) -> RecordStore:
         """The loaded store; NoRecordStoreError when none is configured, not-ready before."""
         if self.uri is None:

@@ -34,14 +34,15 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from app.batch.database import database_url, ensure_schema, open_engine
 from app.batch.faults import Faults
 from app.batch.job import BatchJob, RunOptions
 from app.batch.predict import ChunkOutcome, ChunkPredictor, Record
-from app.batch.schema import FEATURE_COLUMNS, batch_runs, prediction_failures, predictions, records
-from app.batch.seed import seed_records
+from app.batch.schema import batch_runs, metadata, prediction_failures, predictions
 from app.batch.selection import Selection
 from app.model.runner import ModelRunner
+from app.store.database import database_url, ensure_schema, open_engine
+from app.store.schema import FEATURE_COLUMNS, records
+from app.store.seed import seed_records
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMALL = 10_000
@@ -125,7 +126,7 @@ def child_main(url: str, model_path: Path, chunk_size: int, limit: int | None) -
 
 def bench_database(name: str, url: str, model_path: Path, rows: int, chunk_size: int) -> None:
     engine = open_engine(url)
-    ensure_schema(engine)
+    ensure_schema(engine, metadata)
     started = time.perf_counter()
     seed_records(engine, rows, START, START + timedelta(days=30))
     print(f"\n{name}: seeded {rows} rows in {time.perf_counter() - started:.1f} s")

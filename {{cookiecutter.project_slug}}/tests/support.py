@@ -44,7 +44,12 @@ def assert_env_example_documents(settings_class: type[BaseSettings], prefix: str
 
 
 def role_settings_classes() -> list[type[ServiceSettings]]:
-    """Every role's settings class this project holds (app/**/settings.py)."""
+    """Every role's settings class this project holds (app/**/settings.py).
+
+    A class extended by another found one under the same prefix (PredictorSettings by the
+    cached predictor's) is left out: the extension's fields include it, and .env.example
+    documents the role that runs.
+    """
     found: list[type[ServiceSettings]] = []
     for module_info in pkgutil.walk_packages(app.__path__, "app."):
         if module_info.name.rsplit(".", 1)[-1] != "settings":
@@ -58,7 +63,16 @@ def role_settings_classes() -> list[type[ServiceSettings]]:
             and value.__module__ == module.__name__
             and value.model_config.get("env_prefix")
         ]
-    return found
+    return [
+        candidate
+        for candidate in found
+        if not any(
+            other is not candidate
+            and issubclass(other, candidate)
+            and other.model_config.get("env_prefix") == candidate.model_config.get("env_prefix")
+            for other in found
+        )
+    ]
 
 
 def free_port() -> int:

@@ -14,23 +14,24 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from app.batch.database import DatabaseError, ensure_schema, open_engine, wait_for_database
 from app.batch.faults import Faults
 from app.batch.job import BatchJob, RunOptions, RunResult
 from app.batch.policy import RetryPolicy
 from app.batch.predict import ChunkPredictor
-from app.batch.seed import default_window, seed_records
+from app.batch.schema import metadata
 from app.batch.selection import Selection
 from app.batch.settings import BatchSettings
 from app.batch.store import recent_runs
 from app.logs import configure_logging
 from app.model.errors import ModelLoadError
 from app.model.runner import ModelRunner
+from app.store.database import DatabaseError, ensure_schema, open_engine, wait_for_database
+from app.store.seed import seed_records
 
 logger = logging.getLogger("app.batch")
 
@@ -90,7 +91,8 @@ def run_command(arguments: argparse.Namespace, settings: BatchSettings) -> int:
 def seed_command(arguments: argparse.Namespace, settings: BatchSettings) -> int:
     """Add sample records spread over the last `--days` days."""
     engine = _engine(settings)
-    start, end = default_window(datetime.now(UTC), arguments.days)
+    end = datetime.now(UTC)
+    start = end - timedelta(days=arguments.days)
     added = seed_records(engine, arguments.count, start, end, seed=arguments.seed)
     logger.info("added %d sample records between %s and %s", added, start, end)
     return 0
@@ -117,9 +119,10 @@ def init_db_command(_arguments: argparse.Namespace, settings: BatchSettings) -> 
 
 def _engine(settings: BatchSettings) -> Engine:
     password = settings.database_password
-    engine = open_engine(settings.database_url, password.get_secret_value() if password else None)
+    secret = password.get_secret_value() if password else None
+    engine = open_engine(settings.database_url, secret, "BATCH_DATABASE_URL")
     wait_for_database(engine, settings.database_wait_s)
-    ensure_schema(engine)
+    ensure_schema(engine, metadata)
     return engine
 
 

@@ -12,7 +12,7 @@ from app.batch import store
 from app.batch.policy import RetryPolicy, backoff_s
 from app.batch.predict import ChunkPredictor, Record
 from app.batch.progress import Progress
-from app.batch.schema import FEATURE_COLUMNS, prediction_failures, predictions
+from app.batch.schema import prediction_failures, predictions
 from app.batch.selection import (
     Position,
     Selection,
@@ -22,6 +22,7 @@ from app.batch.selection import (
     pending_page,
 )
 from app.batch.store import RunCounts
+from app.store.schema import FEATURE_COLUMNS
 
 logger = logging.getLogger(__name__)
 

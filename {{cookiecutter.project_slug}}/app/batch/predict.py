@@ -9,10 +9,10 @@ import numpy as np
 import numpy.typing as npt
 
 from app.batch.faults import Faults
-from app.batch.schema import FEATURE_COLUMNS
 from app.batch.store import Failure
 from app.model.errors import InvalidInputError
 from app.model.runner import ModelRunner
+from app.store.schema import FEATURE_COLUMNS
 
 Record = Sequence[Any]
 """A row of a page query: (id, created_at, *features in the model's order)."""
@@ -44,7 +44,7 @@ class ChunkPredictor:
         if features is not None and list(features) != list(FEATURE_COLUMNS):
             raise ValueError(
                 f"the model's features {features} are not the records table's feature "
-                f"columns {list(FEATURE_COLUMNS)} (app/batch/schema.py)"
+                f"columns {list(FEATURE_COLUMNS)} (app/store/schema.py)"
             )
 
     def predict(

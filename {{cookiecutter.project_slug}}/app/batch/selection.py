@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, true, tuple_
 
-from app.batch.schema import prediction_failures, predictions, records
+from app.batch.schema import prediction_failures, predictions
+from app.store.schema import records
 
 PageQuery = Select[*tuple[Any, ...]]
 """A query for a page of records: (id, created_at, *features)."""

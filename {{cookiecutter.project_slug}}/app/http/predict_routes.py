@@ -3,8 +3,9 @@
 import asyncio
 from collections.abc import Sequence
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
+from app.http.composition import AnswerCache, RecordSource
 from app.http.errors import documented_errors
 from app.http.schemas import (
     FeaturesBody,
@@ -15,7 +16,6 @@ from app.http.schemas import (
     ValueBody,
 )
 from app.model.runner import Answer, FeaturesPrediction, ModelRunner, Prediction
-from app.records import RecordSlot
 
 _ERRORS = documented_errors(
     {
@@ -29,16 +29,19 @@ _ERRORS = documented_errors(
 
 
 def build_predict_router(
-    runner: ModelRunner, records: RecordSlot, delay_s: float = 0.0
+    runner: ModelRunner,
+    records: RecordSource,
+    delay_s: float = 0.0,
+    answer_cache: AnswerCache | None = None,
 ) -> APIRouter:
-    """Routes answering from `runner`; ids are looked up in `records`.
+    """Routes answering from `runner`, through `answer_cache` when given; ids are looked up
+    in `records`.
 
     `delay_s` (test only) holds every answer back, to rehearse a slow predictor.
     """
     router = APIRouter(tags=["predict"])
 
-    def answer(rows: Sequence[object]) -> PredictResponse:
-        predictions = runner.predict(rows)
+    def from_model(predictions: Sequence[Answer]) -> PredictResponse:
         metadata = runner.metadata
         return PredictResponse(
             model_name=metadata.name,
@@ -46,22 +49,36 @@ def build_predict_router(
             predictions=[_body(prediction) for prediction in predictions],
         )
 
+    async def answer(rows: Sequence[object], request: Request) -> PredictResponse | Response:
+        if answer_cache is None:
+            return from_model(runner.predict(rows))
+        # The key is the validated matrix, so equal inputs written differently share it.
+        matrix = runner.rows_matrix(rows)
+        return await answer_cache.respond(
+            request.headers,
+            runner.metadata,
+            matrix,
+            lambda: from_model(runner.answer_matrix(matrix)),
+        )
+
     # Runs on the event loop: a small tabular model answers in microseconds, less than the
     # thread-pool hop of a plain `def` costs (about 150 µs a request on 2 cores). A heavy
     # model belongs in `await anyio.to_thread.run_sync(runner.predict, rows)` instead.
-    @router.post("/predict", responses=_ERRORS)
-    async def predict(request: PredictRequest) -> PredictResponse:
+    @router.post("/predict", responses=_ERRORS, response_model=PredictResponse)
+    async def predict(body: PredictRequest, request: Request) -> PredictResponse | Response:
         """Answer rows given as arrays of feature values or objects keyed by feature name."""
         if delay_s:
             await asyncio.sleep(delay_s)
-        return answer(request.rows)
+        return await answer(body.rows, request)
 
-    @router.post("/predict/by-id", responses=_ERRORS)
-    async def predict_by_id(request: PredictByIdRequest) -> PredictResponse:
+    @router.post("/predict/by-id", responses=_ERRORS, response_model=PredictResponse)
+    async def predict_by_id(
+        body: PredictByIdRequest, request: Request
+    ) -> PredictResponse | Response:
         """Answer records fetched by id from this predictor's record store."""
         if delay_s:
             await asyncio.sleep(delay_s)
-        return answer(records.require().rows(request.ids))
+        return await answer(await records.rows(body.ids), request)
 
     return router
 

@@ -6,12 +6,13 @@ Run it with:
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
 from app import __version__
+from app.http.composition import Lifespan, PredictorExtension, RecordSource
 from app.http.errors import install_error_handlers
 from app.http.metrics import PredictorMetrics, build_metrics_router
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -26,49 +27,72 @@ from app.settings import PredictorSettings
 
 logger = logging.getLogger(__name__)
 
-Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
+def create_app(
+    settings: PredictorSettings | None = None,
+    *,
+    metrics: PredictorMetrics | None = None,
+    extension: PredictorExtension | None = None,
+) -> FastAPI:
+    """Build the app; its model starts loading in the background when it starts up.
 
-def create_app(settings: PredictorSettings | None = None) -> FastAPI:
-    """Build the app; its model starts loading in the background when it starts up."""
+    Roles built on the predictor pass their settings subclass, the metrics their own
+    counters share a registry with, and the parts they add (`extension`).
+    """
     settings = settings or PredictorSettings()
+    extension = extension or PredictorExtension()
     configure_logging(settings.log_level)
-    for variable in PredictorSettings.unknown_variables():
+    for variable in type(settings).unknown_variables():
         logger.warning("ignoring %s: no setting has that name (a typo?)", variable)
-    metrics = PredictorMetrics()
+    metrics = metrics or PredictorMetrics()
     runner = ModelRunner(
         max_batch_size=settings.max_batch_size,
         inference_threads=settings.inference_threads,
         observer=metrics,
     )
-    records = RecordSlot(settings.records_uri, "PREDICTOR_RECORDS_URI")
+    slot = RecordSlot(settings.records_uri, "PREDICTOR_RECORDS_URI")
+    records: RecordSource = extension.record_source or slot
     app = FastAPI(
         title="Predictor",
         version=__version__,
-        lifespan=_lifespan(runner, records, settings, metrics),
+        lifespan=_lifespan(runner, slot, settings, metrics, extension.lifespan),
     )
     # The last added runs first: request context wraps everything, the size limit included.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_error_handlers(app)
-    app.include_router(build_predict_router(runner, records, settings.test_delay_s))
+    for error_class, handler in extension.error_handlers.items():
+        app.add_exception_handler(error_class, handler)
+    predict_router = build_predict_router(
+        runner, records, settings.test_delay_s, extension.answer_cache
+    )
+    app.include_router(predict_router)
     app.include_router(build_v2_router(runner, is_ready=lambda: runner.ready and records.ready))
     app.include_router(build_metrics_router(metrics))
+    for router in extension.routers:
+        app.include_router(router)
     return app
 
 
 def _lifespan(
-    runner: ModelRunner, records: RecordSlot, settings: PredictorSettings, metrics: PredictorMetrics
+    runner: ModelRunner,
+    records: RecordSlot,
+    settings: PredictorSettings,
+    metrics: PredictorMetrics,
+    extra: Lifespan | None,
 ) -> Lifespan:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Loading runs beside the server so liveness answers at once and readiness
         # reports the truth while a large model downloads.
         loading = [asyncio.create_task(load_model(runner, settings, metrics))]
         if records.uri is not None:
             loading.append(asyncio.create_task(load_records(records, settings)))
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                if extra is not None:
+                    await stack.enter_async_context(extra(app))
+                yield
         finally:
             for task in loading:
                 task.cancel()

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import numpy.typing as npt
 
 from app.model.errors import InvalidInputError, ModelNotReadyError, UnknownModelError
@@ -100,11 +101,22 @@ class ModelRunner:
 
     def predict(self, rows: Sequence[object]) -> list[Answer]:
         """Answer rows given as arrays of numbers or objects keyed by feature name."""
+        return self.answer_matrix(self.rows_matrix(rows))
+
+    def rows_matrix(self, rows: Sequence[object]) -> npt.NDArray[np.float64]:
+        """Rows checked against the model's signature, as a [rows, features] float matrix.
+
+        Rows given as arrays and as objects keyed by feature name give the same matrix, so a
+        cache keyed by it answers both alike.
+        """
         model = self._require_model()
-        matrix = rows_to_matrix(
+        return rows_to_matrix(
             rows, model.metadata.feature_names, model.features.shape[1], self.max_batch_size
         )
-        return _decode(self.predict_matrix(matrix), model.metadata)
+
+    def answer_matrix(self, matrix: npt.NDArray[Any]) -> list[Answer]:
+        """One answer per row of a [rows, features] matrix (see `predict_matrix`)."""
+        return _decode(self.predict_matrix(matrix), self.metadata)
 
     def predict_matrix(self, matrix: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The model's main output, one row per row of a [rows, features] matrix: class

@@ -1,45 +1,26 @@
 """Databases for the batch tests: SQLite always, PostgreSQL when DATABASE_URL is set.
 
-With DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres), the session creates
-a database of its own with a unique name on that server and drops it at the end, so runs
-in parallel never see each other's rows. Each test starts from empty tables.
+The PostgreSQL database is a throwaway one per session (tests/databases.py). Each test
+starts from empty tables.
 """
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, text
 
-from app.batch.database import database_url, ensure_schema, open_engine
 from app.batch.schema import metadata
 from app.model.runner import ModelRunner
-
-POSTGRES_VARIABLE = "DATABASE_URL"
+from app.store.database import ensure_schema, open_engine
+from tests.databases import postgres_server, throwaway_database
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, uniquely named PostgreSQL database for this test session."""
-    server = os.environ.get(POSTGRES_VARIABLE)
-    if not server:
-        pytest.skip(
-            f"{POSTGRES_VARIABLE} is not set: the PostgreSQL variant needs a server "
-            "(the SQLite variant runs the same tests)"
-        )
-    name = f"batch_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(postgres_server(), "batch_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -50,7 +31,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     else:
         url = request.getfixturevalue("postgres_url")
     engine = open_engine(url)
-    ensure_schema(engine)
+    ensure_schema(engine, metadata)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":  # ids start at 1 again, as in a new file
             names = ", ".join(table.name for table in metadata.sorted_tables)

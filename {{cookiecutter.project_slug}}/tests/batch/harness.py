@@ -13,10 +13,11 @@ from app.batch.faults import Faults
 from app.batch.job import BatchJob, RunOptions, RunResult
 from app.batch.policy import RetryPolicy
 from app.batch.predict import ChunkPredictor
-from app.batch.schema import batch_runs, prediction_failures, predictions, records
-from app.batch.seed import seed_records
+from app.batch.schema import batch_runs, prediction_failures, predictions
 from app.batch.selection import Selection
 from app.model.runner import ModelRunner
+from app.store.schema import records
+from app.store.seed import seed_records
 from tests.support import PROJECT_ROOT
 
 START = datetime(2025, 6, 1, tzinfo=UTC)

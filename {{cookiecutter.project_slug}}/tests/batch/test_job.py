@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from app.batch.database import ensure_schema, open_engine
 from app.batch.faults import Faults
 from app.batch.predict import ChunkPredictor
-from app.batch.schema import FEATURE_COLUMNS, metadata, predictions, records
+from app.batch.schema import metadata, predictions
 from app.batch.selection import Selection
 from app.model.runner import ModelRunner
+from app.store.database import ensure_schema, open_engine
+from app.store.schema import FEATURE_COLUMNS, records
 from tests.batch.harness import START, predicted_ids, record_ids, run_job, runs, seed
 
 
@@ -124,7 +125,7 @@ def test_concurrent_shards_can_create_the_tables_together(db_url: str):
     engines = [open_engine(db_url) for _ in range(4)]
     metadata.drop_all(engines[0])
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(ensure_schema, engines))
+        list(pool.map(lambda engine: ensure_schema(engine, metadata), engines))
     assert runs(engines[0]) == []
     for engine in engines:
         engine.dispose()

@@ -4,8 +4,9 @@ from sqlalchemy import Engine, update
 
 from app.batch.faults import Faults
 from app.batch.policy import RetryPolicy, backoff_s
-from app.batch.schema import predictions, records
+from app.batch.schema import predictions
 from app.model.runner import ModelRunner
+from app.store.schema import records
 from tests.batch.harness import count, failures, predicted_ids, record_ids, run_job, runs, seed
 
 BAD = frozenset({5, 23, 40})

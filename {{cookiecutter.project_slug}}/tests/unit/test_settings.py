@@ -52,7 +52,8 @@ def test_unknown_prefixed_variables_are_reported():
 
 
 def test_every_role_of_the_project_has_a_settings_class():
-    assert PredictorSettings in role_settings_classes()
+    # The predictor's own, or a predictor role's that extends it (the cached predictors).
+    assert any(issubclass(found, PredictorSettings) for found in role_settings_classes())
 
 
 def test_fields_are_documented():

@@ -4,13 +4,13 @@ Deterministic for a given `seed` and table size, and written in chunks, so seedi
 million records takes no more memory than seeding a thousand.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, func, insert, select
 
-from app.batch.schema import FEATURE_COLUMNS, records
+from app.store.schema import FEATURE_COLUMNS, records
 
 # Per-species mean and standard deviation of the four iris features (cm), from the
 # iris data set (Fisher, 1936): sepal length, sepal width, petal length, petal width.
@@ -54,8 +54,3 @@ def _flowers(generator: np.random.Generator, size: int) -> npt.NDArray[np.float6
     values = generator.normal(means, stds)
     # Measurements are positive and read to a millimetre.
     return np.round(np.clip(values, 0.1, None), 1).astype(np.float64)
-
-
-def default_window(now: datetime, days: float) -> tuple[datetime, datetime]:
-    """The `days` before `now`."""
-    return now - timedelta(days=days), now

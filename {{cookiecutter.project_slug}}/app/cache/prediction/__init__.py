@@ -1,0 +1,1 @@
+"""The cached predictor: the standard predictor answering repeated inputs from Redis."""

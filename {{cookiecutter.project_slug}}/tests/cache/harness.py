@@ -1,0 +1,36 @@
+"""Helpers of the cache tests: a Redis database per test, metrics read from a live service."""
+
+import itertools
+from collections.abc import Iterator
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.redis_server import RedisServer
+
+_DATABASES = itertools.count()
+
+
+def fresh_database(server: RedisServer) -> str:
+    """The URL of an emptied logical database no other test of this session uses."""
+    # A default server has 16 databases; 0 is left to whoever else uses it.
+    db = 1 + next(_DATABASES) % 15
+    server.client(db).flushdb()
+    return server.url(db)
+
+
+def metric(base_url: str, name: str, **labels: str) -> float:
+    """The value of the sample `name` with exactly `labels` on a live service (0 if absent)."""
+    text = httpx.get(f"{base_url}/metrics", timeout=5.0).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and sample.labels == labels
+    )
+
+
+def keys(server: RedisServer, url: str, pattern: str) -> Iterator[bytes]:
+    """Keys matching `pattern` in `url`'s database."""
+    db = int(url.rsplit("/", 1)[1])
+    return iter(server.client(db).scan_iter(match=pattern))
