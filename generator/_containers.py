@@ -13,6 +13,7 @@ Works with podman (plus podman-compose) or docker (plus its compose plugin): whi
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -119,10 +120,16 @@ def build_images(engine: Engine, project_dir: Path) -> dict[str, float]:
 
 @contextmanager
 def compose_up(
-    engine: Engine, project_dir: Path, project_name: str, ports: dict[str, int]
+    engine: Engine,
+    project_dir: Path,
+    project_name: str,
+    ports: dict[str, int],
+    variables: dict[str, str] | None = None,
 ) -> Iterator[None]:
-    """Start the topology (images already built), and always take it down again."""
-    env = {**os.environ, **{variable: str(port) for variable, port in ports.items()}}
+    """Start the topology (images already built) with ``ports`` and ``variables`` in its
+    environment, and always take it down again."""
+    env = {**os.environ, **(variables or {})}
+    env.update({variable: str(port) for variable, port in ports.items()})
     compose = engine.compose(project_name)
     try:
         _run([*compose, "up", "--detach", "--no-build"], project_dir, env)
@@ -194,8 +201,11 @@ def exercise_topology(
     ports = {s.port_variable: free_port() for s in services if s.port_variable}
     front_door = services[0]
     port = ports.get(front_door.port_variable or "", int(front_door.published_port or 0))
-    with compose_up(engine, project_dir, project_name, ports):
-        wait_healthy(engine, project_name)
+    # compose refuses to start a database without a password: a throwaway one.
+    variables = {"POSTGRES_PASSWORD": secrets.token_hex(16)}
+    with compose_up(engine, project_dir, project_name, ports, variables):
+        # One-shot services (a seed) have no health check: they have exited by now.
+        wait_healthy(engine, project_name, services=[s.name for s in services if s.healthcheck])
         wait_for_port(port)
         answers = send_examples(f"http://127.0.0.1:{port}", requests)
     return TopologyReport(build_seconds, answers, time.perf_counter() - started)
