@@ -6,15 +6,20 @@ nothing: after the visibility timeout another worker claims its entries (XAUTOCL
 """
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
-from redis.exceptions import ResponseError
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError, ResponseError
 
 from app.jobs.records import GROUP, JobStatus, QueueKeys
 from app.jobs.scripts import FINISH, HOLD_LEASE, RELEASE_LEASE, RETRY, START, job_script
+
+ScriptCall = tuple[Script, list[str], list[str | int]]
+"""A script, its keys and its arguments."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class JobConsumer:
         self._keys = keys
         self._config = config
         self._claim_cursor = "0-0"
+        self._next_claim = 0.0
         self._start = client.register_script(job_script(START))
         self._finish = client.register_script(job_script(FINISH))
         self._retry = client.register_script(job_script(RETRY))
@@ -88,10 +94,11 @@ class JobConsumer:
         time: only one worker is active, so any entry still pending belongs to one that
         stopped, and it must run before anything newer.
         """
-        min_idle = 0 if claim_all else self._config.visibility_timeout_ms
-        claimed = self._claim(count, min_idle)
-        if claimed:
-            return claimed
+        if claim_all or self._claim_due():
+            min_idle = 0 if claim_all else self._config.visibility_timeout_ms
+            claimed = self._claim(count, min_idle)
+            if claimed:
+                return claimed
         try:
             answer: Any = self._client.xreadgroup(
                 GROUP,
@@ -111,12 +118,12 @@ class JobConsumer:
         """Mark each job running and count the attempt; returns the jobs to run and, for
         the others, what was done instead (expired, failed, a finished duplicate, gone)."""
         config = self._config
-        with self._client.pipeline(transaction=False) as pipe:
-            for entry in entries:
-                args: list[str | int] = [GROUP, entry.entry_id, config.max_age_ms]
-                args += [config.max_attempts, config.ttl_s, config.name]
-                self._start(keys=self._job_keys(entry), args=args, client=pipe)
-            answers: list[list[Any]] = pipe.execute()
+        calls: list[ScriptCall] = []
+        for entry in entries:
+            args: list[str | int] = [GROUP, entry.entry_id, config.max_age_ms]
+            args += [config.max_attempts, config.ttl_s, config.name]
+            calls.append((self._start, self._job_keys(entry), args))
+        answers = self._run(calls)
         started: list[StartedJob] = []
         skipped: list[str] = []
         for entry, answer in zip(entries, answers, strict=True):
@@ -131,19 +138,50 @@ class JobConsumer:
         """Write each outcome, in order; returns how many terminal states were written
         (fewer than the finished jobs when a redelivered copy had finished first)."""
         config = self._config
-        with self._client.pipeline(transaction=False) as pipe:
-            for outcome in outcomes:
-                entry = outcome.started.entry
-                keys = self._job_keys(entry)
-                if outcome.retry:
-                    self._retry(keys=keys, args=[outcome.error or ""], client=pipe)
+        calls: list[ScriptCall] = []
+        for outcome in outcomes:
+            entry = outcome.started.entry
+            keys = self._job_keys(entry)
+            if outcome.retry:
+                calls.append((self._retry, keys, [outcome.error or ""]))
+                continue
+            status, field, value = _terminal(outcome)
+            calls.append((self._finish, keys, [GROUP, entry.entry_id, status, field, value]))
+            calls[-1][2].append(config.ttl_s)
+        return sum(self._run(calls))
+
+    def _run(self, calls: Sequence["ScriptCall"]) -> list[Any]:
+        """EVALSHA every call in one round trip.
+
+        Not redis-py's pipelined Script calls: those ask SCRIPT EXISTS before every
+        pipeline, a second round trip per batch. A script is loaded only when Redis says
+        it lacks it (first use, or a restart), and the pipeline sent again: a NOSCRIPT
+        reply means that call did nothing.
+        """
+        for attempt in range(2):
+            with self._client.pipeline(transaction=False) as pipe:
+                for script, keys, args in calls:
+                    pipe.evalsha(script.sha, len(keys), *keys, *args)
+                try:
+                    answers: list[Any] = pipe.execute()
+                except NoScriptError:
+                    if attempt:
+                        raise
+                    for script in {id(call[0]): call[0] for call in calls}.values():
+                        script.sha = self._client.script_load(script.script)
                     continue
-                status, field, value = _terminal(outcome)
-                finish: list[str | int] = [GROUP, entry.entry_id, status, field, value]
-                finish.append(config.ttl_s)
-                self._finish(keys=keys, args=finish, client=pipe)
-            written: list[int] = pipe.execute()
-        return sum(written)
+            return answers
+        raise AssertionError("unreachable")
+
+    def _claim_due(self) -> bool:
+        # Entries go stale no sooner than the visibility timeout: looking for them a few
+        # times per timeout finds them in time without a round trip per batch. A walk
+        # already under way (cursor not 0-0) goes on at once.
+        now = time.monotonic()
+        if self._claim_cursor != "0-0" or now >= self._next_claim:
+            self._next_claim = now + self._config.visibility_timeout_ms / 4000
+            return True
+        return False
 
     def _claim(self, count: int, min_idle_ms: int) -> list[Entry]:
         cursor, claimed, *_deleted = self._client.xautoclaim(

@@ -75,4 +75,3 @@ class JobQueue:
             return await operation()
         except RedisError as error:
             raise QueueUnavailableError(f"the queue (Redis) is unavailable: {error}") from error
-

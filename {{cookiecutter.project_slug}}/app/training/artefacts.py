@@ -25,7 +25,7 @@ from app.training.data import RANDOM_STATE, Dataset, Split
 from app.training.onnx_export import check_labels, check_values, export_onnx, open_session
 
 PCA_NAMES = ["pc1", "pc2"]
-FOREST_TREES = 300
+FOREST_TREES = 1000
 """The time-lag pattern's slow model: enough trees to cost clearly more than the fast one."""
 
 
@@ -224,7 +224,7 @@ ARTEFACTS: dict[str, Artefact] = {
         ),
         Artefact(
             "iris-forest",
-            "random forest of 300 full-depth trees: the time-lag pattern's slow, second opinion",
+            "random forest of 1000 full-depth trees: the time-lag pattern's slow, second opinion",
             {"classifier": "RandomForestClassifier", "n_estimators": FOREST_TREES},
             _iris_forest,
         ),

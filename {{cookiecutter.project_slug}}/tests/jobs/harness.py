@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from tests.processes import RunningService, start_process, start_service
 from tests.redis_server import RedisServer
@@ -62,7 +63,7 @@ class JobStack:
         self.services.append(worker)
         return worker
 
-    def client(self) -> Any:  # noqa: ANN401 - redis.Redis, untyped here to keep imports light
+    def client(self) -> "redis.Redis":
         """A Redis client on this stack's database."""
         return self.redis.client(self.db)
 

@@ -64,16 +64,15 @@ def test_a_full_queue_refuses_new_jobs_with_503(stack: JobStack):
 
 
 def test_without_redis_the_api_is_not_ready_and_answers_503(tmp_path: Path, model_path: Path):
-    with redis_server(tmp_path, private=True) as redis, job_stack(
-        redis, 0, tmp_path / "logs", model_path
-    ) as stack:
+    with (
+        redis_server(tmp_path, private=True) as redis,
+        job_stack(redis, 0, tmp_path / "logs", model_path) as stack,
+    ):
         api = stack.start_api(JOB_API_REDIS_TIMEOUT_S="0.5")
         with running(api):
             job_id = submit(api, [SETOSA])
             redis.kill()
-            wait_until(
-                lambda: status(f"{api.base_url}/v2/health/ready") == 503, what="not ready"
-            )
+            wait_until(lambda: status(f"{api.base_url}/v2/health/ready") == 503, what="not ready")
             refused = httpx.post(f"{api.base_url}/jobs", json={"rows": [SETOSA]})
             lookup = httpx.get(f"{api.base_url}/jobs/{job_id}")
             live = status(f"{api.base_url}/v2/health/live")
