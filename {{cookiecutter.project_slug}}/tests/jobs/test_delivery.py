@@ -76,3 +76,19 @@ def test_a_job_failing_every_attempt_is_failed_with_its_error_and_others_still_r
         assert final[doomed]["error"].startswith("gave up after 2 attempts: test fault")
         assert metric(worker, "worker_jobs_total") == 3  # done, retried, failed
     assert stack.client().xlen(stack.key("stream")) == 0
+
+
+def test_sigterm_lets_the_batch_in_hand_finish_then_exits_0(stack: JobStack):
+    api = stack.start_api()
+    worker = stack.start_worker(WORKER_TEST_DELAY_S="1", WORKER_ORDERING="fifo")
+    with running(api, worker):
+        job_id = submit(api, [SETOSA])
+        wait_until(lambda: read(api, job_id)["status"] == "running", what="the job to run")
+        worker.process.terminate()
+        exit_code = worker.process.wait(timeout=10)
+        body = read(api, job_id)
+
+    assert exit_code == 0
+    assert body["status"] == "done"
+    assert body["attempts"] == 1
+    assert stack.client().exists(stack.key("lease")) == 0  # handed back for a standby
