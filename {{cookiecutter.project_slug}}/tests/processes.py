@@ -20,7 +20,15 @@ from tests.support import PROJECT_ROOT, free_port, json_lines, wait_until
 
 PREDICTOR = "app.http.predictor:create_app"
 # Only a test's own settings count, whatever the developer's shell exports.
-_ROLE_PREFIXES = ("PREDICTOR_", "GATEWAY_", "PREPROCESS_", "SERIAL_PROXY_", "PARALLEL_PROXY_")
+_ROLE_PREFIXES = (
+    "PREDICTOR_",
+    "GATEWAY_",
+    "PREPROCESS_",
+    "SERIAL_PROXY_",
+    "PARALLEL_PROXY_",
+    "JOB_API_",
+    "WORKER_",
+)
 
 
 @dataclass
@@ -78,6 +86,13 @@ def start_service(
     port = port or free_port()
     command = [sys.executable, "-m", "uvicorn", factory, "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
+    return start_process(name, command, env, log_dir, port)
+
+
+def start_process(
+    name: str, command: list[str], env: dict[str, str], log_dir: Path, port: int
+) -> RunningService:
+    """Start any service command whose probes answer on `port` (e.g. `python -m ...`)."""
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith(_ROLE_PREFIXES)}
     log_dir.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = log_dir / f"{name}.out.log", log_dir / f"{name}.err.log"

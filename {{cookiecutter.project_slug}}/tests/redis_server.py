@@ -40,10 +40,13 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server(work_dir: Path) -> Iterator[RedisServer]:
-    """REDIS_URL's server when set (CI services, a developer's own), else a private one."""
+def redis_server(work_dir: Path, *, private: bool = False) -> Iterator[RedisServer]:
+    """REDIS_URL's server when set (CI services, a developer's own), else a private one.
+
+    `private` always starts one: for a test that kills its Redis.
+    """
     given = os.environ.get("REDIS_URL")
-    if given:
+    if given and not private:
         client = redis.Redis.from_url(given)
         pool = client.connection_pool.connection_kwargs
         yield RedisServer(str(pool.get("host", "127.0.0.1")), int(pool.get("port", 6379)))

@@ -46,7 +46,7 @@ def build_predict_router(
         return PredictResponse(
             model_name=metadata.name,
             model_version=metadata.version,
-            predictions=[_body(prediction) for prediction in predictions],
+            predictions=[prediction_body(prediction) for prediction in predictions],
         )
 
     async def answer(rows: Sequence[object], request: Request) -> PredictResponse | Response:
@@ -83,7 +83,8 @@ def build_predict_router(
     return router
 
 
-def _body(prediction: Answer) -> PredictionBody | ValueBody | FeaturesBody:
+def prediction_body(prediction: Answer) -> PredictionBody | ValueBody | FeaturesBody:
+    """One row's answer as the API shows it."""
     if isinstance(prediction, Prediction):
         return PredictionBody(
             label=prediction.label,

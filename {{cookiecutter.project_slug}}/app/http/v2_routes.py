@@ -44,18 +44,7 @@ def build_v2_router(runner: ModelRunner, is_ready: Callable[[], bool] | None = N
         """Name and version of this server."""
         return ServerMetadataResponse(name=SERVER_NAME, version=__version__, extensions=[])
 
-    @router.get("/health/live")
-    async def live() -> LiveResponse:
-        """The process is up and answering (liveness probe)."""
-        return LiveResponse(live=True)
-
-    @router.get("/health/ready")
-    async def ready(response: Response) -> ReadyResponse:
-        """The model is loaded and verified (readiness probe): 503 until then."""
-        ready_now = check_ready()
-        if not ready_now:
-            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return ReadyResponse(ready=ready_now)
+    _add_health_routes(router, check_ready)
 
     @router.get("/models/{name}")
     async def model_metadata(name: str) -> ModelMetadataResponse:
@@ -97,6 +86,29 @@ def build_v2_router(runner: ModelRunner, is_ready: Callable[[], bool] | None = N
         )
 
     return router
+
+
+def build_health_router(is_ready: Callable[[], bool]) -> APIRouter:
+    """Only the v2 health routes, for services that serve no model over v2 (the job API)."""
+    router = APIRouter(prefix="/v2", tags=["open inference protocol v2"])
+    _add_health_routes(router, is_ready)
+    return router
+
+
+def _add_health_routes(router: APIRouter, is_ready: Callable[[], bool]) -> None:
+    @router.get("/health/live")
+    async def live() -> LiveResponse:
+        """The process is up and answering (liveness probe)."""
+        return LiveResponse(live=True)
+
+    @router.get("/health/ready")
+    async def ready(response: Response) -> ReadyResponse:
+        """Ready to serve (readiness probe): the model is loaded, and what else the service
+        needs answers; 503 until then."""
+        ready_now = is_ready()
+        if not ready_now:
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return ReadyResponse(ready=ready_now)
 
 
 def _tensor_metadata(spec: TensorSpec) -> TensorMetadata:

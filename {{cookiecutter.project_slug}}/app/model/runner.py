@@ -118,6 +118,18 @@ class ModelRunner:
         """One answer per row of a [rows, features] matrix (see `predict_matrix`)."""
         return _decode(self.predict_matrix(matrix), self.metadata)
 
+    def check_rows(self, rows: Sequence[object]) -> None:
+        """Raise what `predict` would for rows that do not fit the model, without running it.
+
+        For adapters that accept work now and predict later (a job queue): a bad row is
+        refused while the client is still there to hear why.
+        """
+        model = self._require_model()
+        matrix = rows_to_matrix(
+            rows, model.metadata.feature_names, model.features.shape[1], self.max_batch_size
+        )
+        cast_finite(matrix, NUMPY_DTYPES[model.features.datatype], "rows")
+
     def predict_matrix(self, matrix: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The model's main output, one row per row of a [rows, features] matrix: class
         probabilities (columns follow `metadata.labels`), a value, or a feature vector.

@@ -25,6 +25,8 @@ from app.training.data import RANDOM_STATE, Dataset, Split
 from app.training.onnx_export import check_labels, check_values, export_onnx, open_session
 
 PCA_NAMES = ["pc1", "pc2"]
+FOREST_TREES = 1000
+"""The time-lag pattern's slow model: enough trees to cost clearly more than the fast one."""
 
 
 @dataclass
@@ -146,6 +148,11 @@ def _iris_tree(fits: Fits) -> Exported:
     return _classifier(model, "iris-tree", fits, _raw, fits.dataset.feature_names)
 
 
+def _iris_forest(fits: Fits) -> Exported:
+    model = RandomForestClassifier(n_estimators=FOREST_TREES, random_state=RANDOM_STATE)
+    return _classifier(model, "iris-forest", fits, _raw, fits.dataset.feature_names)
+
+
 def _iris_bayes(fits: Fits) -> Exported:
     return _classifier(GaussianNB(), "iris-bayes", fits, _raw, fits.dataset.feature_names)
 
@@ -214,6 +221,12 @@ ARTEFACTS: dict[str, Artefact] = {
             "decision tree on the four measurements",
             {"classifier": "DecisionTreeClassifier", "max_depth": 3},
             _iris_tree,
+        ),
+        Artefact(
+            "iris-forest",
+            "random forest of 1000 full-depth trees: the time-lag pattern's slow, second opinion",
+            {"classifier": "RandomForestClassifier", "n_estimators": FOREST_TREES},
+            _iris_forest,
         ),
         Artefact(
             "iris-bayes",
