@@ -40,6 +40,8 @@ def assert_env_example_documents(settings_class: type[BaseSettings], prefix: str
         default = None if field.is_required() else getattr(defaults, name)
         default = getattr(default, "value", default)  # an enum shows its value
         shown = "" if default is None else str(default)
+        if isinstance(default, bool):  # the environment spells booleans true/false
+            shown = shown.lower()
         assert documented[f"{prefix}{name.upper()}"] in {shown, shown.removesuffix(".0")}, name
 
 

@@ -124,11 +124,8 @@ class ModelRunner:
         For adapters that accept work now and predict later (a job queue): a bad row is
         refused while the client is still there to hear why.
         """
-        model = self._require_model()
-        matrix = rows_to_matrix(
-            rows, model.metadata.feature_names, model.features.shape[1], self.max_batch_size
-        )
-        cast_finite(matrix, NUMPY_DTYPES[model.features.datatype], "rows")
+        datatype = self._require_model().features.datatype
+        cast_finite(self.rows_matrix(rows), NUMPY_DTYPES[datatype], "rows")
 
     def predict_matrix(self, matrix: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The model's main output, one row per row of a [rows, features] matrix: class
