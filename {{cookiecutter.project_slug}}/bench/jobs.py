@@ -206,7 +206,7 @@ def main() -> int:
     )
     print(
         f"worker: {worker:.0f} jobs/s; bare Redis loop: {bare:.0f} jobs/s; "
-        f"ratio {worker / bare:.0%} (target >= 50 %)"
+        f"ratio {100 * worker / bare:.0f} % (target >= 50 %)"
     )
     return 0
 
