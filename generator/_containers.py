@@ -106,6 +106,12 @@ def compose_services(project_dir: Path) -> list[ComposeService]:
     return services
 
 
+def front_door(services: list[ComposeService]) -> ComposeService | None:
+    """The first service that publishes a port (what clients call); None for a job pattern.
+    One-shot helpers (a seed) come before it in compose.yaml but publish nothing."""
+    return next((service for service in services if service.published_port), None)
+
+
 def build_images(engine: Engine, project_dir: Path) -> dict[str, float]:
     """Build every image target compose.yaml names; returns seconds per image."""
     seconds = {}
@@ -199,8 +205,10 @@ def exercise_topology(
     services = compose_services(project_dir)
     # Every published port on a free one, so two topologies never collide on the host.
     ports = {s.port_variable: free_port() for s in services if s.port_variable}
-    front_door = services[0]
-    port = ports.get(front_door.port_variable or "", int(front_door.published_port or 0))
+    entry = front_door(services)
+    if entry is None:
+        raise ContainerCheckError(f"{project_dir}: compose.yaml publishes no port to send to")
+    port = ports.get(entry.port_variable or "", int(entry.published_port or 0))
     # compose refuses to start a database without a password: a throwaway one.
     variables = {"POSTGRES_PASSWORD": secrets.token_hex(16)}
     with compose_up(engine, project_dir, project_name, ports, variables):

@@ -21,7 +21,13 @@ from generator import __version__
 from generator._answers import load_answers_file, parse_assignments, resolve_answers
 from generator._catalogue import Catalogue, Pattern, load_catalogue
 from generator._check import run_checks
-from generator._containers import Engine, compose_services, exercise_topology, find_engine
+from generator._containers import (
+    Engine,
+    compose_services,
+    exercise_topology,
+    find_engine,
+    front_door,
+)
 from generator._errors import AnswerError, KataError
 from generator._examples import readme_compose_commands, readme_examples
 from generator._job_topology import JobScript, exercise_job
@@ -217,7 +223,7 @@ def _check_containers(project_dir: Path) -> list[str]:
         raise KataError("containers: no working podman or docker found")
     out.print(f"Building images and starting compose with {engine.name} …")
     project_name = f"kata-check-{project_dir.resolve().name}"
-    if compose_services(project_dir)[0].published_port is None:  # a job: no front door
+    if front_door(compose_services(project_dir)) is None:  # a job: nothing to send to
         return _check_job(engine, project_dir, project_name)
     requests = [example.as_json() for example in readme_examples(project_dir)]
     report = exercise_topology(engine, project_dir, project_name, requests)

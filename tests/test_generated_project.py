@@ -20,7 +20,13 @@ from pathlib import Path
 import pytest
 
 from generator import render_project, resolve_answers
-from generator._containers import Engine, compose_services, exercise_topology, find_engine
+from generator._containers import (
+    Engine,
+    compose_services,
+    exercise_topology,
+    find_engine,
+    front_door,
+)
 from generator._containers import free_port as free_host_port
 from generator._examples import readme_compose_commands, readme_examples
 from generator._job_topology import JobScript, exercise_job
@@ -73,8 +79,10 @@ def without_timings(value: object) -> object:
 
 def local_ports(project: Path) -> dict[str, int]:
     """A free port for each service's ``make run`` port variable (PORT for the front door)."""
-    names = [service.name for service in compose_services(project)]
-    variables = ["PORT"] + [f"PORT_{name.upper().replace('-', '_')}" for name in names[1:]]
+    services = compose_services(project)
+    entry = front_door(services)
+    others = [service.name for service in services if service != entry]
+    variables = ["PORT"] + [f"PORT_{name.upper().replace('-', '_')}" for name in others]
     return {variable: free_host_port() for variable in variables}
 
 
@@ -137,7 +145,7 @@ def test_images_build_and_compose_serves_the_readme_examples(
 ) -> None:
     if engine is None:
         pytest.skip(f"{OPT_OUT}=1: container tier opted out")
-    if compose_services(installed.path)[0].published_port is None:  # a job: no front door
+    if front_door(compose_services(installed.path)) is None:  # a job: nothing to send to
         check_job_topology(installed, engine)
         return
     requests = [example.as_json() for example in readme_examples(installed.path)]

@@ -9,11 +9,14 @@ from tests.support import SETOSA, VIRGINICA, wait_until
 
 def test_a_worker_killed_mid_batch_loses_no_job_and_no_answer_ever_changes(stack: JobStack):
     api = stack.start_api()
-    first = stack.start_worker(WORKER_BATCH_SIZE="4", WORKER_TEST_DELAY_S="0.3")
+    # Each batch is held 2 s before it runs: far longer than one poll of every job takes,
+    # so the SIGKILL lands while the batch seen running is still in the worker's hands.
+    first = stack.start_worker(WORKER_BATCH_SIZE="4", WORKER_TEST_DELAY_S="2")
     with running(api, first):
         job_ids = [submit(api, [SETOSA if index % 2 else VIRGINICA]) for index in range(24)]
         # A client's view: the first terminal answer seen for each job.
         seen: dict[str, dict[str, Any]] = {}
+        running_when_killed: list[str] = []
 
         def remember(latest: dict[str, dict[str, Any]]) -> None:
             for job_id, body in latest.items():
@@ -23,8 +26,11 @@ def test_a_worker_killed_mid_batch_loses_no_job_and_no_answer_ever_changes(stack
         def some_done_and_more_running() -> bool:
             bodies = {job_id: read(api, job_id) for job_id in job_ids}
             remember(bodies)
+            running_when_killed[:] = [
+                job_id for job_id, body in bodies.items() if body["status"] == "running"
+            ]
             statuses = [body["status"] for body in bodies.values()]
-            return "done" in statuses and "running" in statuses
+            return "done" in statuses and bool(running_when_killed)
 
         wait_until(some_done_and_more_running, 20, what="a batch to be running")
         first.kill()  # SIGKILL while it holds a batch: no chance to hand anything back
@@ -37,7 +43,8 @@ def test_a_worker_killed_mid_batch_loses_no_job_and_no_answer_ever_changes(stack
     assert all(seen[job_id] == final[job_id] for job_id in job_ids)
     labels = [final[job_id]["result"]["predictions"][0]["label"] for job_id in job_ids]
     assert labels == ["virginica" if index % 2 == 0 else "setosa" for index in range(24)]
-    assert max(body["attempts"] for body in final.values()) == 2  # the killed batch ran again
+    # The killed batch was claimed after the visibility timeout and ran again.
+    assert {final[job_id]["attempts"] for job_id in running_when_killed} == {2}
     assert stack.client().xlen(stack.key("stream")) == 0  # settled entries are deleted
 
 
