@@ -7,11 +7,12 @@ Run it with:
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
 from app import __version__
+from app.background import in_background
 from app.http.composition import Lifespan, PredictorExtension, RecordSource
 from app.http.errors import install_error_handlers
 from app.http.metrics import PredictorMetrics, build_metrics_router
@@ -83,21 +84,13 @@ def _lifespan(
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Loading runs beside the server so liveness answers at once and readiness
-        # reports the truth while a large model downloads.
-        loading = [asyncio.create_task(load_model(runner, settings, metrics))]
+        loading = [load_model(runner, settings, metrics)]
         if records.uri is not None:
-            loading.append(asyncio.create_task(load_records(records, settings)))
-        try:
-            async with AsyncExitStack() as stack:
-                if extra is not None:
-                    await stack.enter_async_context(extra(app))
-                yield
-        finally:
-            for task in loading:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+            loading.append(load_records(records, settings))
+        async with in_background(*loading), AsyncExitStack() as stack:
+            if extra is not None:
+                await stack.enter_async_context(extra(app))
+            yield
 
     return lifespan
 

@@ -10,13 +10,14 @@ its own, fast model, and queues the same rows for the worker's slow one.
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from app import __version__
+from app.background import in_background
 from app.http.errors import error_response, install_error_handlers
 from app.http.metrics import build_metrics_router
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -94,20 +95,11 @@ def _lifespan(
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Both run beside the server, so liveness answers at once and readiness tells the truth.
-        tasks = [
-            asyncio.create_task(
-                asyncio.to_thread(load_model, runner, settings, metrics.model.model_loaded)
-            ),
-            asyncio.create_task(_monitor(queue, health, metrics)),
-        ]
+        loading = asyncio.to_thread(load_model, runner, settings, metrics.model.model_loaded)
         try:
-            yield
+            async with in_background(loading, _monitor(queue, health, metrics)):
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
             await client.aclose()
 
     return lifespan

@@ -7,13 +7,14 @@ is ready", its own readiness checks; everything else is the same for every proxy
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response, status
 from pydantic import BaseModel
 
 from app import __version__
+from app.background import in_background
 from app.http.errors import install_error_handlers
 from app.http.metrics import build_metrics_router
 from app.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -120,14 +121,10 @@ def _lifespan(backends: Sequence[Backend], background: Sequence[Job]) -> Lifespa
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         for backend in backends:
             await backend.open()
-        tasks = [asyncio.create_task(job()) for job in background]
         try:
-            yield
+            async with in_background(*(job() for job in background)):
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
             for backend in backends:
                 await backend.close()
 
