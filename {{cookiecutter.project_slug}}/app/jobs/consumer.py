@@ -6,17 +6,22 @@ nothing: after the visibility timeout another worker claims its entries (XAUTOCL
 """
 
 import json
+import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 from redis.commands.core import Script
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from app.jobs.records import GROUP, JobStatus, QueueKeys
 from app.jobs.scripts import FINISH, HOLD_LEASE, RELEASE_LEASE, RETRY, START, job_script
+
+logger = logging.getLogger(__name__)
 
 ScriptCall = tuple[Script, list[str], list[str | int]]
 """A script, its keys and its arguments."""
@@ -80,12 +85,18 @@ class JobConsumer:
         return self._config.name
 
     def ensure_group(self) -> None:
-        """Create the group (and the stream) if missing; from id 0: no accepted job is skipped."""
+        """Create the group (and the stream) if missing; from id 0: no accepted job is skipped.
+
+        Also loads the scripts, so a batch's pipeline meets NOSCRIPT only after Redis itself
+        restarted (see `_run`).
+        """
         try:
             self._client.xgroup_create(self._keys.stream, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
+        for script in (self._start, self._finish, self._retry):
+            script.sha = self._client.script_load(script.script)
 
     def take(self, count: int, *, claim_all: bool = False) -> list[Entry]:
         """Entries to run: stale ones claimed from other workers first, else new ones.
@@ -218,6 +229,28 @@ class FifoLease:
     def release(self) -> None:
         """Give the lease back (on shutdown), if ours."""
         self._release(keys=[self._key], args=[self._name])
+
+    @contextmanager
+    def kept(self) -> Iterator[None]:
+        """Renew the lease every third of its time to live while the block runs: a batch
+        slower than the lease must not let a standby take over the jobs it still holds."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self._ttl_ms / 3000):
+                try:
+                    if not self.hold():
+                        logger.warning("fifo lease lost to another worker during a batch")
+                except RedisError as error:
+                    logger.warning("fifo lease not renewed: %s", error)
+
+        renewer = threading.Thread(target=renew, name="fifo-lease", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            renewer.join()
 
 
 def _entry(raw: Any) -> Entry:  # noqa: ANN401 - redis-py's reply is untyped

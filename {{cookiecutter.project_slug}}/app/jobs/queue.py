@@ -50,7 +50,12 @@ class JobQueue:
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job's record, or None when unknown or expired from the store."""
-        fields = await self._call(lambda: self._client.hgetall(self._keys.job(job_id)))
+        # Every field but the rows: a poll should not carry a large job's input back.
+        names = JobRecord.HASH_FIELDS
+        values = await self._call(lambda: self._client.hmget(self._keys.job(job_id), names))
+        fields: dict[bytes | str, bytes | str] = {
+            name: value for name, value in zip(names, values, strict=True) if value
+        }
         return JobRecord.from_hash(job_id, fields) if fields else None
 
     async def stats(self) -> QueueStats:

@@ -4,7 +4,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 
 class JobStatus(StrEnum):
@@ -56,6 +56,11 @@ class JobRecord:
     result: dict[str, Any] | None = None
     error: str | None = None
     worker: str | None = None
+
+    HASH_FIELDS: ClassVar[list[str]] = [
+        "status", "created_at", "attempts", "finished_at", "result", "error", "worker",
+    ]  # fmt: skip
+    """The job hash's fields a record is read from (the hash also holds the rows)."""
 
     @classmethod
     def from_hash(cls, job_id: str, fields: Mapping[bytes | str, bytes | str]) -> "JobRecord":

@@ -23,6 +23,7 @@ end
 local function finish(status, field, value, ttl)
   redis.call('HSET', KEYS[1], 'status', status, field, value,
              'finished_at', string.format('%.6f', now_s()))
+  redis.call('HDEL', KEYS[1], 'rows')  -- kept only while the job may still run
   redis.call('EXPIRE', KEYS[1], ttl)
 end
 """

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from app.model.metadata import SHA256_PATTERN
@@ -94,3 +94,14 @@ class WorkerSettings(QueueSettings):
 
     test_fail_value: float | None = None
     """Test only: a job whose first value equals this fails every attempt. Keep unset."""
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_read(self) -> "WorkerSettings":
+        # The lease is renewed between reads: one read blocking longer than the lease lives
+        # would hand it to a standby while this worker is still active.
+        if self.ordering == "fifo" and self.block_s >= self.lease_ttl_s:
+            raise ValueError(
+                f"WORKER_BLOCK_S ({self.block_s}) must be shorter than "
+                f"WORKER_LEASE_TTL_S ({self.lease_ttl_s}) with fifo ordering"
+            )
+        return self

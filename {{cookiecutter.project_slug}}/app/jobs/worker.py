@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from contextlib import suppress
 
 import redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from app.jobs.consumer import ConsumerConfig, Entry, FifoLease, JobConsumer
 from app.jobs.health import HealthServer
@@ -70,6 +72,8 @@ class Worker:
                 self.step(stop)
                 self._redis_answered()
             except RedisError as error:
+                if "NOGROUP" in str(error):  # Redis lost its data (restarted without it)
+                    self._group_ready = False
                 self._redis_answered(error)
                 stop.wait(_REDIS_RETRY_S)
         if self.lease is not None:
@@ -85,7 +89,12 @@ class Worker:
             stop.wait(self.settings.block_s)  # standby: another worker is active
             return
         entries = self.consumer.take(self.settings.batch_size, claim_all=self.lease is not None)
-        if entries:
+        if not entries:
+            return
+        if self.lease is None:
+            self.process(entries)
+            return
+        with self.lease.kept():
             self.process(entries)
 
     def process(self, entries: Sequence[Entry]) -> None:
@@ -161,6 +170,9 @@ def main() -> int:
         settings.redis_url,
         socket_timeout=settings.redis_timeout_s + settings.block_s,  # a read blocks block_s
         socket_connect_timeout=settings.redis_timeout_s,
+        # No silent retries inside the client: the loop retries every second and says so,
+        # and a script pipeline sent twice would count a job's attempt twice.
+        retry=Retry(NoBackoff(), 0),
     )
     worker = build_worker(settings, client)
     # Every interface: the probes come from outside the container.

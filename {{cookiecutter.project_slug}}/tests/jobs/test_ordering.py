@@ -57,3 +57,38 @@ def test_unordered_workers_share_the_queue_and_run_each_job_once(stack: JobStack
     assert {body["status"] for body in final.values()} == {"done"}
     assert {body["attempts"] for body in final.values()} == {1}
     assert _workers(stack, job_ids) == {first.name, second.name}
+
+
+def test_fifo_keeps_its_lease_through_a_batch_slower_than_the_lease(stack: JobStack):
+    # Each batch is held 2.5 s, more than the 1 s lease: the lease is renewed while it runs,
+    # so the standby never takes over jobs the active worker still holds.
+    slow = {
+        "WORKER_ORDERING": "fifo",
+        "WORKER_BATCH_SIZE": "2",
+        "WORKER_LEASE_TTL_S": "1",
+        "WORKER_BLOCK_S": "0.2",
+        "WORKER_TEST_DELAY_S": "2.5",
+    }
+    api = stack.start_api()
+    first, second = stack.start_worker(**slow), stack.start_worker(**slow)
+    with running(api, first, second):
+        job_ids = [submit(api, [SETOSA]) for _ in range(4)]
+        final = wait_for_all(api, job_ids)
+
+    assert {body["attempts"] for body in final.values()} == {1}  # nothing was taken over
+    assert len(_workers(stack, job_ids)) == 1
+    order = _finish_order(stack, job_ids)
+    assert [job_id for _time, job_id in sorted(order)] == job_ids
+
+
+def test_a_fifo_worker_recreates_the_queue_when_redis_lost_its_data(stack: JobStack):
+    api = stack.start_api()
+    worker = stack.start_worker(WORKER_ORDERING="fifo")
+    with running(api, worker):
+        wait_for_all(api, [submit(api, [SETOSA])])
+        stack.client().flushdb()  # as a restart without persistence would leave it
+
+        job_id = submit(api, [SETOSA])
+        final = wait_for_all(api, [job_id])
+
+    assert final[job_id]["status"] == "done"
