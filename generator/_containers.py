@@ -203,6 +203,7 @@ def exercise_topology(
     started = time.perf_counter()
     build_seconds = build_images(engine, project_dir)
     services = compose_services(project_dir)
+    ensure_datastore_images(engine, services)
     # Every published port on a free one, so two topologies never collide on the host.
     ports = {s.port_variable: free_port() for s in services if s.port_variable}
     entry = front_door(services)
@@ -222,6 +223,13 @@ def exercise_topology(
 STANDINS_DIR = Path(__file__).with_name("standins")
 STANDINS = {"docker.io/library/postgres:16": "postgres"}
 """Images a generated project runs (not builds) that Kata can stand in for, offline."""
+
+
+def ensure_datastore_images(engine: Engine, services: list[ComposeService]) -> None:
+    """Every image compose runs but does not build (PostgreSQL, Redis): see ensure_image."""
+    for service in services:
+        if service.target is None:
+            ensure_image(engine, service.image)
 
 
 def ensure_image(engine: Engine, image: str) -> str:

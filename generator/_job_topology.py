@@ -19,7 +19,7 @@ from generator._containers import (
     Engine,
     build_images,
     compose_services,
-    ensure_image,
+    ensure_datastore_images,
     wait_healthy,
 )
 
@@ -66,9 +66,7 @@ def exercise_job(
     started = time.perf_counter()
     build_seconds = build_images(engine, project_dir)
     services = compose_services(project_dir)
-    for service in services:
-        if service.target is None:
-            ensure_image(engine, service.image)
+    ensure_datastore_images(engine, services)
     healthy = [service.name for service in services if service.healthcheck]
     environ = {**os.environ, **script.env}
     compose = engine.compose(project_name)
