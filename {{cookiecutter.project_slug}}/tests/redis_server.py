@@ -1,10 +1,12 @@
 """A real Redis for the tests: a private `redis-server` on a free port, or REDIS_URL.
 
-Tests never share a database with each other: each one gets its own logical database number
-(or, with a private server, a flushed one), so keys from one test cannot answer another.
+Tests never share a database with each other: each one takes a flushed logical database
+(`fresh_database`), so keys from one test cannot answer another. On REDIS_URL's server that
+means databases 1 to 15 are flushed: point it only at a server the tests may empty.
 Install the server with `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis`.
 """
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -25,9 +27,18 @@ class RedisServer:
     host: str
     port: int
     process: subprocess.Popen[bytes] | None = None
+    password: str | None = None
 
     def url(self, db: int = 0) -> str:
-        return f"redis://{self.host}:{self.port}/{db}"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{db}"
+
+    def fresh_database(self) -> int:
+        """A flushed logical database that no test before it in this session took last."""
+        # Every Redis has at least 16 databases; 0 is left to whoever else uses the server.
+        db = 1 + next(_DATABASES) % 15
+        self.client(db).flushdb()
+        return db
 
     def client(self, db: int = 0) -> "redis.Redis":
         return redis.Redis.from_url(self.url(db))
@@ -37,6 +48,9 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+_DATABASES = itertools.count()
 
 
 @contextmanager
@@ -49,7 +63,8 @@ def redis_server(work_dir: Path, *, private: bool = False) -> Iterator[RedisServ
     if given and not private:
         client = redis.Redis.from_url(given)
         pool = client.connection_pool.connection_kwargs
-        yield RedisServer(str(pool.get("host", "127.0.0.1")), int(pool.get("port", 6379)))
+        host, port = str(pool.get("host", "127.0.0.1")), int(pool.get("port", 6379))
+        yield RedisServer(host, port, password=pool.get("password"))
         return
     binary = shutil.which("redis-server")
     if binary is None:

@@ -1,6 +1,5 @@
 """Helpers of the cache tests: a Redis database per test, metrics read from a live service."""
 
-import itertools
 from collections.abc import Iterator
 
 import httpx
@@ -8,15 +7,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.redis_server import RedisServer
 
-_DATABASES = itertools.count()
-
 
 def fresh_database(server: RedisServer) -> str:
-    """The URL of an emptied logical database no other test of this session uses."""
-    # A default server has 16 databases; 0 is left to whoever else uses it.
-    db = 1 + next(_DATABASES) % 15
-    server.client(db).flushdb()
-    return server.url(db)
+    """The URL of a flushed logical database for one test (RedisServer.fresh_database)."""
+    return server.url(server.fresh_database())
 
 
 def metric(base_url: str, name: str, **labels: str) -> float:

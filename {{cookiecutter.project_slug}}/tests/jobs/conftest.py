@@ -1,6 +1,5 @@
 """Fixtures: one private Redis for the module's tests, a fresh database for each test."""
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,8 +7,6 @@ import pytest
 
 from tests.jobs.harness import JobStack, job_stack
 from tests.redis_server import RedisServer, redis_server
-
-_databases = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -20,10 +17,8 @@ def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def db(redis: RedisServer) -> int:
-    """A database number no other test of the run uses, emptied."""
-    number = next(_databases) % 64
-    redis.client(number).flushdb()
-    return number
+    """A flushed database for this test alone."""
+    return redis.fresh_database()
 
 
 @pytest.fixture
