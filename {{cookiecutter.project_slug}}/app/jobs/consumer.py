@@ -1,7 +1,7 @@
 """The worker's side of the queue: take jobs through the consumer group, then settle them.
 
 Entries stay in the group's pending list from the moment a worker reads them until it
-settles them (FINISH acknowledges and deletes), so a worker killed mid-batch loses
+settles them (SETTLE acknowledges and deletes), so a worker killed mid-batch loses
 nothing: after the visibility timeout another worker claims its entries (XAUTOCLAIM).
 """
 
@@ -19,7 +19,7 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from app.jobs.records import GROUP, JobStatus, QueueKeys
-from app.jobs.scripts import FINISH, HOLD_LEASE, RELEASE_LEASE, RETRY, START, job_script
+from app.jobs.scripts import HOLD_LEASE, RELEASE_LEASE, SETTLE, START, job_script
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,7 @@ class JobConsumer:
         self._claim_cursor = "0-0"
         self._next_claim = 0.0
         self._start = client.register_script(job_script(START))
-        self._finish = client.register_script(job_script(FINISH))
-        self._retry = client.register_script(job_script(RETRY))
+        self._settle = client.register_script(job_script(SETTLE))
 
     @property
     def name(self) -> str:
@@ -95,7 +94,7 @@ class JobConsumer:
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
-        for script in (self._start, self._finish, self._retry):
+        for script in (self._start, self._settle):
             script.sha = self._client.script_load(script.script)
 
     def take(self, count: int, *, claim_all: bool = False) -> list[Entry]:
@@ -128,13 +127,13 @@ class JobConsumer:
     def start(self, entries: Sequence[Entry]) -> tuple[list[StartedJob], list[str]]:
         """Mark each job running and count the attempt; returns the jobs to run and, for
         the others, what was done instead (expired, failed, a finished duplicate, gone)."""
+        if not entries:
+            return [], []
         config = self._config
-        calls: list[ScriptCall] = []
-        for entry in entries:
-            args: list[str | int] = [GROUP, entry.entry_id, config.max_age_ms]
-            args += [config.max_attempts, config.ttl_s, config.name]
-            calls.append((self._start, self._job_keys(entry), args))
-        answers = self._run(calls)
+        keys = [self._keys.stream] + [self._keys.job(entry.job_id) for entry in entries]
+        args: list[str | int] = [GROUP, config.max_age_ms, config.max_attempts, config.ttl_s]
+        args += [config.name] + [entry.entry_id for entry in entries]
+        (answers,) = self._run([(self._start, keys, args)])
         started: list[StartedJob] = []
         skipped: list[str] = []
         for entry, answer in zip(entries, answers, strict=True):
@@ -148,18 +147,16 @@ class JobConsumer:
     def settle(self, outcomes: Sequence[Outcome]) -> int:
         """Write each outcome, in order; returns how many terminal states were written
         (fewer than the finished jobs when a redelivered copy had finished first)."""
-        config = self._config
-        calls: list[ScriptCall] = []
+        if not outcomes:
+            return 0
+        keys = [self._keys.stream]
+        args: list[str | int] = [GROUP, self._config.ttl_s]
         for outcome in outcomes:
             entry = outcome.started.entry
-            keys = self._job_keys(entry)
-            if outcome.retry:
-                calls.append((self._retry, keys, [outcome.error or ""]))
-                continue
-            status, field, value = _terminal(outcome)
-            calls.append((self._finish, keys, [GROUP, entry.entry_id, status, field, value]))
-            calls[-1][2].append(config.ttl_s)
-        return sum(self._run(calls))
+            keys.append(self._keys.job(entry.job_id))
+            args += [entry.entry_id, *_outcome(outcome)]
+        (written,) = self._run([(self._settle, keys, args)])
+        return int(written)
 
     def _run(self, calls: Sequence["ScriptCall"]) -> list[Any]:
         """EVALSHA every call in one round trip.
@@ -208,9 +205,6 @@ class JobConsumer:
         self._claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
         return [_entry(raw) for raw in claimed if raw[1]]
 
-    def _job_keys(self, entry: Entry) -> list[str]:
-        return [self._keys.job(entry.job_id), self._keys.stream]
-
 
 class FifoLease:
     """fifo ordering: the key naming the one active worker, renewed while it works."""
@@ -258,7 +252,8 @@ def _entry(raw: Any) -> Entry:  # noqa: ANN401 - redis-py's reply is untyped
     return Entry(entry_id.decode(), fields[b"job"].decode())
 
 
-def _terminal(outcome: Outcome) -> tuple[str, str, str]:
+def _outcome(outcome: Outcome) -> tuple[str, str]:
+    """What SETTLE writes for an outcome: done with the result, retry or failed with the error."""
     if outcome.result is not None:
-        return JobStatus.DONE, "result", outcome.result
-    return JobStatus.FAILED, "error", outcome.error or "failed"
+        return JobStatus.DONE, outcome.result
+    return ("retry" if outcome.retry else JobStatus.FAILED), outcome.error or "failed"
