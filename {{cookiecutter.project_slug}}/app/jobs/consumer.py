@@ -29,10 +29,11 @@ ScriptCall = tuple[Script, list[str], list[str | int]]
 
 @dataclass(frozen=True)
 class Entry:
-    """One stream entry: the job it names."""
+    """One stream entry: the job it names, and whether it was claimed from another worker."""
 
     entry_id: str
     job_id: str
+    redelivered: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ class JobConsumer:
         # The cursor walks the pending list across calls, so entries deep in a long list
         # are reached too; 0-0 means the walk is over and the next starts afresh.
         self._claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
-        return [_entry(raw) for raw in claimed if raw[1]]
+        return [_entry(raw, redelivered=True) for raw in claimed if raw[1]]
 
 
 class FifoLease:
@@ -247,9 +248,9 @@ class FifoLease:
             renewer.join()
 
 
-def _entry(raw: Any) -> Entry:  # noqa: ANN401 - redis-py's reply is untyped
+def _entry(raw: Any, *, redelivered: bool = False) -> Entry:  # noqa: ANN401 - untyped reply
     entry_id, fields = raw
-    return Entry(entry_id.decode(), fields[b"job"].decode())
+    return Entry(entry_id.decode(), fields[b"job"].decode(), redelivered)
 
 
 def _outcome(outcome: Outcome) -> tuple[str, str]:

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 
 import redis
 from redis.backoff import NoBackoff
@@ -91,11 +91,12 @@ class Worker:
         entries = self.consumer.take(self.settings.batch_size, claim_all=self.lease is not None)
         if not entries:
             return
-        if self.lease is None:
-            self.process(entries)
-            return
-        with self.lease.kept():
-            self.process(entries)
+        # Jobs claimed from a worker that stopped run one at a time: if one of them is what
+        # killed it (a crash, an OOM kill), it must not spend its batch-mates' attempts too.
+        batches = [[entry] for entry in entries] if entries[0].redelivered else [entries]
+        with self.lease.kept() if self.lease is not None else nullcontext():
+            for batch in batches:
+                self.process(batch)
 
     def process(self, entries: Sequence[Entry]) -> None:
         """Start, run and settle one batch."""

@@ -83,7 +83,8 @@ def test_a_failed_attempt_stays_pending_and_shows_its_error_while_queued(client:
 
     assert record(client, "a").status == JobStatus.QUEUED
     assert record(client, "a").error == "boom"
-    assert taker.take(10) == [entry]  # claimed again
+    (again,) = taker.take(10)  # claimed again
+    assert (again.entry_id, again.redelivered) == (entry.entry_id, True)
 
 
 def test_a_job_whose_worker_died_during_its_last_attempt_is_failed(client: redis.Redis):
