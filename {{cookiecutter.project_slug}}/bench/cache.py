@@ -17,8 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/cache.py` works
+
+from bench.predictor import free_port, wait_until_ready
+from bench.redis_server import private_redis
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ROW = [5.1, 3.5, 1.4, 0.2]
@@ -93,39 +96,6 @@ def poster(
     return post
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def redis_server(work_dir: Path) -> Iterator[int]:
-    """A private redis-server on a free port; yields the port."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server not found: apt-get install redis-server, brew install redis")
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", str(work_dir)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(port=port)
-        wait_for(lambda: _pings(client), "redis-server")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-
-
 @contextmanager
 def service(factory: str, env: dict[str, str]) -> Iterator[int]:
     """`uvicorn factory --factory` on a free port until ready; yields the port."""
@@ -140,28 +110,11 @@ def service(factory: str, env: dict[str, str]) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        url = f"http://127.0.0.1:{port}/v2/health/ready"
-        wait_for(lambda: _status(url) == 200, factory)
+        wait_until_ready(f"http://127.0.0.1:{port}")
         yield port
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _status(url: str) -> int | None:
-    try:
-        return httpx.get(url, timeout=1).status_code
-    except httpx.TransportError:
-        return None
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
-    """Poll `condition`; exit with a message after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{what} did not start in {timeout_s:g} s")
-        time.sleep(0.05)
 
 
 def bench_prediction_cache(model: Path, redis_port: int, seconds: float) -> None:
@@ -256,7 +209,8 @@ def main() -> int:
         print(f"{model} not found: train it first with `python -m app.training --out models`")
         return 2
     print(f"model {model}, {os.cpu_count()} CPUs, {arguments.seconds:g} s per scenario")
-    with tempfile.TemporaryDirectory() as work, redis_server(Path(work)) as redis_port:
+    with tempfile.TemporaryDirectory() as work, private_redis(Path(work)) as redis_url:
+        redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
         if (PROJECT_ROOT / "app" / "cache" / "prediction").is_dir():
             bench_prediction_cache(model, redis_port, arguments.seconds)
         if (PROJECT_ROOT / "app" / "cache" / "records").is_dir():

@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,38 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/jo
 from app.jobs.records import GROUP, QueueKeys
 from app.model.runner import ModelRunner
 from bench.predictor import IRIS_ROW, Result, free_port, time_calls, wait_until_ready
+from bench.redis_server import private_redis
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Content-Type": "application/json"}
-
-
-@contextmanager
-def private_redis(work_dir: Path) -> Iterator[str]:
-    """A redis-server of our own on a free port; yields its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit(
-            "redis-server not found: apt-get install redis-server / brew install redis"
-        )
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", str(work_dir)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @contextmanager
