@@ -117,10 +117,10 @@ def service(factory: str, env: dict[str, str]) -> Iterator[int]:
         process.wait(timeout=10)
 
 
-def bench_prediction_cache(model: Path, redis_port: int, seconds: float) -> None:
+def bench_prediction_cache(model: Path, redis_url: str, seconds: float) -> None:
     """A hit against the plain predictor, and a bare GET."""
     body = json.dumps({"rows": [ROW]}).encode()
-    cache_url = f"redis://127.0.0.1:{redis_port}/0"
+    cache_url = f"{redis_url}/0"
     with ExitStack() as stack:
         plain = stack.enter_context(
             service("app.http.predictor:create_app", {"PREDICTOR_MODEL_URI": str(model)})
@@ -132,7 +132,7 @@ def bench_prediction_cache(model: Path, redis_port: int, seconds: float) -> None
             )
         )
         poster(cached, "/predict", body)()  # stores the entry
-        client = redis.Redis(port=redis_port)
+        client = redis.Redis.from_url(cache_url)
         (key,) = client.keys("prediction:*")
         scenarios = {
             "uncached": poster(plain, "/predict", body),
@@ -151,7 +151,7 @@ def bench_prediction_cache(model: Path, redis_port: int, seconds: float) -> None
     )
 
 
-def bench_data_cache(model: Path, redis_port: int, work_dir: Path, seconds: float) -> None:
+def bench_data_cache(model: Path, redis_url: str, work_dir: Path, seconds: float) -> None:
     """By-id on a hit and on a miss, and the store's own read time."""
     from app.cache.records.store import RecordTable
     from app.store.database import ensure_schema, open_engine
@@ -167,11 +167,11 @@ def bench_data_cache(model: Path, redis_port: int, work_dir: Path, seconds: floa
     store = p50_us(time_calls(lambda: table.read([4242]), seconds))
     engine.dispose()
 
-    client = redis.Redis(port=redis_port, db=1)
+    client = redis.Redis.from_url(f"{redis_url}/1")
     env = {
         "PREDICTOR_MODEL_URI": str(model),
         "PREDICTOR_DATABASE_URL": database_url,
-        "PREDICTOR_CACHE_URL": f"redis://127.0.0.1:{redis_port}/1",
+        "PREDICTOR_CACHE_URL": f"{redis_url}/1",
     }
     body = json.dumps({"ids": ["4242"]}).encode()
     with service("app.cache.records.app:create_app", env) as port:
@@ -210,11 +210,10 @@ def main() -> int:
         return 2
     print(f"model {model}, {os.cpu_count()} CPUs, {arguments.seconds:g} s per scenario")
     with tempfile.TemporaryDirectory() as work, private_redis(Path(work)) as redis_url:
-        redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
         if (PROJECT_ROOT / "app" / "cache" / "prediction").is_dir():
-            bench_prediction_cache(model, redis_port, arguments.seconds)
+            bench_prediction_cache(model, redis_url, arguments.seconds)
         if (PROJECT_ROOT / "app" / "cache" / "records").is_dir():
-            bench_data_cache(model, redis_port, Path(work), arguments.seconds)
+            bench_data_cache(model, redis_url, Path(work), arguments.seconds)
     return 0
 
 

@@ -14,7 +14,8 @@ from bench.predictor import free_port
 
 @contextmanager
 def private_redis(work_dir: Path) -> Iterator[str]:
-    """A redis-server of our own on a free port; yields its URL (database 0)."""
+    """A redis-server of our own on a free port; yields its URL, redis://127.0.0.1:<port>
+    (database 0; append /<n> for another)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit(
@@ -24,7 +25,7 @@ def private_redis(work_dir: Path) -> Iterator[str]:
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "no", "--dir", str(work_dir)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    url = f"redis://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 10
         while True:
