@@ -7,6 +7,9 @@ copied) each raise :class:`AnswerError` naming the field and what is allowed.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -60,12 +63,24 @@ def resolve_answers(
     for field, value in normalised.items():
         _check_choice(catalogue, pre_gen, field, value)
     context = _cookiecutter_context(catalogue, normalised)
-    resolved = dict(prompt_for_config(context, no_input=not interactive))
+    with template_importable(catalogue.source):
+        resolved = dict(prompt_for_config(context, no_input=not interactive))
     try:
         pre_gen.check_answers(resolved)
     except pre_gen.AnswerError as error:
         raise AnswerError(error.field, str(error).partition(": ")[2]) from None
     return {key: str(value) for key, value in resolved.items() if not key.startswith("_")}
+
+
+@contextmanager
+def template_importable(source: Path) -> Iterator[None]:
+    """Let cookiecutter import the template's Jinja extensions (``_extensions``), as it does
+    itself while it renders."""
+    sys.path.append(str(source))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(source))
 
 
 def _refuse_unknown_questions(catalogue: Catalogue, given: dict[str, str]) -> None:
@@ -76,9 +91,12 @@ def _refuse_unknown_questions(catalogue: Catalogue, given: dict[str, str]) -> No
 
 
 def _normalise(catalogue: Catalogue, field: str, value: str) -> str:
-    """Accept ``web-single`` for ``web_single``: CLI users type hyphens."""
+    """Accept ``web-single`` for ``web_single``: CLI users type hyphens; and a model path
+    relative to where ``kata`` runs (the project records it absolute)."""
     if catalogue.choices(field):
         return value.strip().replace("-", "_")
+    if field == "model_path" and value.strip():
+        return str(Path(value.strip()).expanduser().resolve())
     return value
 
 

@@ -111,6 +111,11 @@ def _find_pattern(catalogue: Catalogue, name: str) -> Pattern:
 @click.option("--pattern", help="Inference pattern, e.g. web-single (see `kata list`).")
 @click.option("--model-format", help="Model format, e.g. onnx.")
 @click.option("--model-delivery", help="in-image or load-at-start.")
+@click.option(
+    "--model",
+    "model_path",
+    help="An ONNX model of your own to serve instead of the sample one (its path).",
+)
 @click.option("--python-version", help="Python version of the images and CI.")
 @click.option("--name", "project_name", help="Human-readable project name.")
 @click.option("--slug", "project_slug", help="Folder / image / Kubernetes name.")
@@ -137,6 +142,7 @@ def new(  # noqa: PLR0913, PLR0917 - click passes one parameter per option
     pattern: str | None,
     model_format: str | None,
     model_delivery: str | None,
+    model_path: str | None,
     python_version: str | None,
     project_name: str | None,
     project_slug: str | None,
@@ -154,6 +160,7 @@ def new(  # noqa: PLR0913, PLR0917 - click passes one parameter per option
         "pattern": pattern,
         "model_format": model_format,
         "model_delivery": model_delivery,
+        "model_path": model_path,
         "python_version": python_version,
         "project_name": project_name,
         "project_slug": project_slug,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
 
 ANSWERS_FILE = ".kata-answers.yml"
+IMPORTED_MODEL_FILE = Path("model", "model.onnx")
+"""Where a model of the user's own lives in the project: committed, the source of truth."""
 ANSWERS_HEADER = (
     f"# Kata rendered this project from these answers; replay: kata new --answers {ANSWERS_FILE}"
 )
@@ -35,6 +38,26 @@ def files_of_unused_roles(project_dir: Path, context: dict[str, Any]) -> list[Pa
             for match in project_dir.glob(glob):
                 owned[role in used].update(_files_at(match))
     return sorted(owned[False] - owned[True])
+
+
+def files_of_unused_model_source(project_dir: Path, context: dict[str, Any]) -> list[Path]:
+    """The imported model's own tests, in a project that trains the sample model."""
+    if context.get("model_path"):
+        return []
+    found: set[Path] = set()
+    for glob in context["_imported_model"]["files"]:
+        for match in project_dir.glob(glob):
+            found.update(_files_at(match))
+    return sorted(found)
+
+
+def copy_imported_model(project_dir: Path, context: dict[str, Any]) -> None:
+    """Copy the user's model (checked by the pre-generation hook) into the project."""
+    if not context.get("model_path"):
+        return
+    target = project_dir / IMPORTED_MODEL_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(context["model_path"], target)
 
 
 def _files_at(path: Path) -> list[Path]:
@@ -91,7 +114,8 @@ def next_steps(context: dict[str, Any]) -> str:
         [
             f"Rendered {context['project_slug']} ({context['pattern']}). Next steps:",
             f"  cd {context['project_slug']}",
-            "  make install   # dependencies + trains the model",
+            "  make install   # dependencies + "
+            + ("imports model/model.onnx" if context.get("model_path") else "trains the model"),
             "  make test",
             *try_it,
         ]
@@ -103,6 +127,8 @@ def main() -> int:
     project_dir = Path.cwd()
     remove_files(project_dir, files_of_unused_roles(project_dir, context))
     remove_files(project_dir, empty_manifests(project_dir))
+    remove_files(project_dir, files_of_unused_model_source(project_dir, context))
+    copy_imported_model(project_dir, context)
     write_answers(project_dir, answers_to_record(context))
     if not os.environ.get("KATA_CLI"):
         print(next_steps(context))

@@ -105,31 +105,35 @@ def _features_input(signature: ModelSignature, metadata: ModelMetadata) -> Tenso
 
 def _predict_output(signature: ModelSignature, metadata: ModelMetadata) -> TensorSpec:
     if metadata.task == "classification":
-        return _probabilities_output(signature, metadata.labels or [])
+        name = metadata.predict_output or PROBABILITIES_OUTPUT
+        return _probabilities_output(signature, name, metadata.labels or [])
     return _value_output(signature, metadata)
 
 
-def _probabilities_output(signature: ModelSignature, labels: list[str]) -> TensorSpec:
-    spec = signature.output_named(PROBABILITIES_OUTPUT)
-    if spec is None or len(spec.shape) != 2:
+def _probabilities_output(signature: ModelSignature, name: str, labels: list[str]) -> TensorSpec:
+    spec = signature.output_named(name)
+    if spec is None or len(spec.shape) != 2 or spec.datatype not in _FLOAT_DATATYPES:
         raise ModelLoadError(
-            f"the model must have a 2-D output named {PROBABILITIES_OUTPUT!r} "
+            f"the model must have a 2-D float output named {name!r} "
             "(export classifiers with zipmap disabled)"
         )
     if spec.shape[1] not in (DYNAMIC, len(labels)):
         raise ModelLoadError(
-            f"metadata lists {len(labels)} labels but {PROBABILITIES_OUTPUT!r} "
-            f"has {spec.shape[1]} columns"
+            f"metadata lists {len(labels)} labels but {name!r} has {spec.shape[1]} columns"
         )
     return spec
 
 
 def _value_output(signature: ModelSignature, metadata: ModelMetadata) -> TensorSpec:
-    """Regressors and transforms answer with their one float output: [batch] or [batch, k]."""
+    """Regressors and transforms answer with one float output: [batch] or [batch, k] (the one
+    metadata names, or the graph's only float output)."""
     floats = [spec for spec in signature.outputs if spec.datatype in _FLOAT_DATATYPES]
+    if metadata.predict_output is not None:
+        floats = [spec for spec in floats if spec.name == metadata.predict_output]
     if len(floats) != 1:
         raise ModelLoadError(
-            f"a {metadata.task} model must have exactly one float output, "
+            f"a {metadata.task} model must have exactly one float output"
+            f"{' named ' + repr(metadata.predict_output) if metadata.predict_output else ''}, "
             f"it has {[spec.name for spec in floats]}"
         )
     spec = floats[0]

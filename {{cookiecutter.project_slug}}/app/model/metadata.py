@@ -31,6 +31,9 @@ class ModelMetadata(BaseModel):
     """sha256 of model.onnx, checked on every load."""
     signature: dict[str, Any] | None = None
     """The graph's inputs and outputs as recorded at export; must match the graph."""
+    predict_output: str | None = Field(default=None, min_length=1)
+    """The output /predict reads, for an imported model whose outputs are named otherwise;
+    None: `probabilities` for a classifier, the one float output for the other tasks."""
 
     @model_validator(mode="after")
     def _classifiers_name_their_classes(self) -> Self:

@@ -1,6 +1,8 @@
 """Train the sample models, export them, and write their metadata: one run, one version.
 
-`python -m app.training --out models [--models NAME,...]` (needs the `train` extra).
+`python -m app.training --out models [--models NAME,...]` (needs the `train` extra), or
+`python -m app.training --import model/model.onnx --name NAME --out models` for a model of
+your own (see app/training/importing.py).
 Deterministic: the same data, hyperparameters and library versions give the same bytes
 and the same version, which every artefact of the run carries.
 """
@@ -19,6 +21,7 @@ from app.model.signature import signature_from_session
 from app.model.source import METADATA_FILE_NAME, sha256_hex
 from app.training.artefacts import ARTEFACTS, Artefact, Exported, Fits
 from app.training.data import RANDOM_STATE, TEST_SIZE, Dataset, load_dataset, split
+from app.training.importing import import_model
 from app.training.onnx_export import open_session
 
 DEFAULT_MODELS = ("iris-classifier",)
@@ -123,7 +126,7 @@ def _score(exported: Exported) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: `python -m app.training --out models [--models a,b]`."""
+    """Command line: `python -m app.training --out models [--models a,b | --import FILE]`."""
     parser = argparse.ArgumentParser(prog="python -m app.training", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("models"), help="output directory")
     parser.add_argument(
@@ -131,6 +134,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=",".join(DEFAULT_MODELS),
         help=f"comma-separated artefacts to train, or 'all' (known: {', '.join(ARTEFACTS)})",
     )
+    parser.add_argument(
+        "--import",
+        dest="import_file",
+        type=Path,
+        help="an ONNX model of your own: import it instead of training the sample models",
+    )
+    parser.add_argument(
+        "--name", default="model", help="the imported model's name (the v2 routes' {name})"
+    )
     arguments = parser.parse_args(argv)
+    if arguments.import_file is not None:
+        import_model(arguments.import_file, arguments.out, arguments.name)
+        return 0
     train_and_export(arguments.out, [name.strip() for name in arguments.models.split(",")])
     return 0
