@@ -168,7 +168,7 @@ def test_json_answers_and_flags_combine_with_flags_winning(tmp_path: Path) -> No
 
 
 def test_interactive_new_asks_each_question_and_takes_defaults(tmp_path: Path) -> None:
-    result = kata("new", "-o", str(tmp_path), input="Fraud Scorer\n" + "\n" * 6)
+    result = kata("new", "-o", str(tmp_path), input="Fraud Scorer\n" + "\n" * 7)
     assert result.exit_code == 0, result.output
     assert "Inference pattern" in result.output
     assert "How does the model reach the server?" in result.output
