@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from generator import render_project, resolve_answers
-from tests.matrix import CATALOGUE, combination_id, offered_combinations
+from tests.matrix import CATALOGUE, combination_id, model_answers, offered_combinations
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -26,7 +26,7 @@ def rendered_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
     projects = {}
     for combination in offered_combinations():
         output = tmp_path_factory.mktemp(combination_id(combination))
-        answers = resolve_answers(CATALOGUE, combination)
+        answers = resolve_answers(CATALOGUE, model_answers(combination, output))
         projects[combination_id(combination)] = render_project(answers, output).project_dir
     return projects
 

@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from generator import load_catalogue
+from tests import onnx_models
 
 CATALOGUE = load_catalogue()
+
+IMPORTED_MODEL = "imported_model"
+"""A combination's key naming the fixture model it serves (absent: the sample model)."""
+IMPORTED_MODELS: dict[str, Callable[[Path], Path]] = {
+    "classifier": onnx_models.softmax_classifier,
+    "regression": onnx_models.linear_regression,
+}
+# A user's own model, on two of the patterns that offer it: each combination costs minutes
+# in the project tier, so these cover the classifier and the value paths, a plain server and
+# a cache, and both deliveries, rather than every pattern.
+IMPORTED_MODEL_COMBINATIONS = [
+    {
+        "pattern": "web_single",
+        "model_format": "onnx",
+        "model_delivery": "in_image",
+        IMPORTED_MODEL: "classifier",
+    },
+    {
+        "pattern": "prediction_cache",
+        "model_format": "onnx",
+        "model_delivery": "load_at_start",
+        IMPORTED_MODEL: "regression",
+    },
+]
 
 
 def offered_combinations() -> list[dict[str, str]]:
@@ -25,17 +52,32 @@ def offered_combinations() -> list[dict[str, str]]:
         }
         if not _unsupported(CATALOGUE.context["_patterns"][pattern.id], answers):
             combinations.append(answers)
-    return combinations
+    return combinations + IMPORTED_MODEL_COMBINATIONS
 
 
 def combination_id(answers: dict[str, str]) -> str:
-    return "-".join((answers["pattern"], answers["model_format"], answers["model_delivery"]))
+    parts = [answers["pattern"], answers["model_format"], answers["model_delivery"]]
+    if IMPORTED_MODEL in answers:
+        parts.append(f"own-{answers[IMPORTED_MODEL]}")
+    return "-".join(parts)
 
 
-def combination_answers(answers: dict[str, str]) -> dict[str, str]:
-    """The combination plus a slug of its own, so images and compose projects never clash."""
+def model_answers(answers: dict[str, str], folder: Path) -> dict[str, str]:
+    """The combination as Kata's answers: a fixture model it names is written to `folder`
+    first and given as model_path."""
+    result = {key: value for key, value in answers.items() if key != IMPORTED_MODEL}
+    if IMPORTED_MODEL in answers:
+        build = IMPORTED_MODELS[answers[IMPORTED_MODEL]]
+        result["model_path"] = str(build(folder / f"{answers[IMPORTED_MODEL]}.onnx"))
+    return result
+
+
+def combination_answers(answers: dict[str, str], folder: Path) -> dict[str, str]:
+    """The combination's answers plus a slug of its own, so images and compose projects
+    never clash."""
     slug = combination_id(answers).replace("_", "-")
-    return {**answers, "project_name": slug.replace("-", " ").title(), "project_slug": slug}
+    named = {"project_name": slug.replace("-", " ").title(), "project_slug": slug}
+    return {**model_answers(answers, folder), **named}
 
 
 def _unsupported(pattern_spec: dict[str, Any], answers: dict[str, str]) -> bool:

@@ -101,7 +101,7 @@ def installed(
 ) -> InstalledProject:
     """Rendered, then `make install`ed into its own fresh virtual environment."""
     root = tmp_path_factory.mktemp(combination_id(combination))
-    answers = resolve_answers(CATALOGUE, combination_answers(combination))
+    answers = resolve_answers(CATALOGUE, combination_answers(combination, root))
     project = render_project(answers, root).project_dir
     env = fresh_venv_env(root / "venv")
     env["DATABASE_URL"] = os.environ.get(DATABASE_VARIABLE, DEFAULT_DATABASE_URL)

@@ -215,3 +215,14 @@ def test_plain_cookiecutter_refuses_a_model_it_cannot_serve_and_leaves_nothing(
         "serves one float input (FP32, FP64 or FP16) of shape [batch, features]"
     ]
     assert list(output.iterdir()) == []
+
+
+def test_the_patterns_offering_an_imported_model_are_available_single_model_servers() -> None:
+    imported = CATALOGUE.context["_imported_model"]
+    for pattern_id in imported["patterns"]:
+        pattern = CATALOGUE.patterns[pattern_id]
+        assert pattern.implemented, pattern_id
+        predictors = [s for s in pattern.services if s.role in {"predictor", "cached_predictor"}]
+        # One server loads the one model; README examples reach it through the front door.
+        assert len(predictors) == 1, pattern_id
+        assert predictors[0].model is None, pattern_id
