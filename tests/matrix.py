@@ -75,7 +75,9 @@ def model_answers(answers: dict[str, str], folder: Path) -> dict[str, str]:
 def combination_answers(answers: dict[str, str], folder: Path) -> dict[str, str]:
     """The combination's answers plus a slug of its own, so images and compose projects
     never clash."""
-    slug = combination_id(answers).replace("_", "-")
+    # Slugs have at most 40 characters: the fixture model's name stays in the test id only.
+    plain = {key: value for key, value in answers.items() if key != IMPORTED_MODEL}
+    slug = combination_id(plain).replace("_", "-") + ("-own" if IMPORTED_MODEL in answers else "")
     named = {"project_name": slug.replace("-", " ").title(), "project_slug": slug}
     return {**model_answers(answers, folder), **named}
 

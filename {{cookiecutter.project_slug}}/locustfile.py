@@ -7,19 +7,27 @@ Mostly single-row requests, as interactive clients send; some batches and some O
 Inference Protocol calls. Any non-200 answer counts as a failure.
 """
 
+import json
 import random
+from pathlib import Path
 
 from locust import FastHttpUser, between, task
 
-MODEL_NAME = "iris-classifier"
-# One typical flower of each class, jittered so requests are not all identical.
+# The model this project serves, as `make model` recorded it: its name, input and width.
+METADATA = json.loads((Path(__file__).parent / "models" / "metadata.json").read_text())
+MODEL_NAME = METADATA["name"]
+(INPUT,) = METADATA["signature"]["inputs"]
+N_FEATURES = INPUT["shape"][1]
+# One typical flower of each class (the sample model), jittered so requests are not all
+# identical; a model of your own gets rows around these values cut or padded to its width.
 PROTOTYPES = [[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]]
 
 
 def random_row() -> list[float]:
-    """A plausible iris measurement."""
+    """A plausible row: an iris measurement for the sample model."""
     prototype = random.choice(PROTOTYPES)  # noqa: S311 - test data, not a secret
-    return [round(value + random.uniform(-0.3, 0.3), 2) for value in prototype]  # noqa: S311
+    values = (prototype * (N_FEATURES // len(prototype) + 1))[:N_FEATURES]
+    return [round(value + random.uniform(-0.3, 0.3), 2) for value in values]  # noqa: S311
 
 
 class PredictorUser(FastHttpUser):
@@ -45,7 +53,12 @@ class PredictorUser(FastHttpUser):
     @task(1)
     def infer_v2(self) -> None:
         """POST an Open Inference Protocol request."""
-        tensor = {"name": "input", "shape": [1, 4], "datatype": "FP32", "data": random_row()}
+        tensor = {
+            "name": INPUT["name"],
+            "shape": [1, N_FEATURES],
+            "datatype": INPUT["datatype"],
+            "data": random_row(),
+        }
         self.client.post(
             f"/v2/models/{MODEL_NAME}/infer",
             json={"inputs": [tensor]},

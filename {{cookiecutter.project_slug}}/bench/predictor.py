@@ -27,6 +27,7 @@ import numpy as np
 
 from app.model.loading import open_model
 from app.model.runner import ModelRunner
+from app.model.signature import NUMPY_DTYPES
 from app.model.source import fetch_model_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +62,8 @@ def time_calls(call: Callable[[], object], seconds: float) -> tuple[list[float],
 
 
 def sample_row(model_path: Path) -> list[float]:
-    """An iris row for models of the four measurements; zeros for any other input width."""
+    """An iris row for models of the four measurements; zeros for any other input width
+    (a model of your own: any finite row fits its signature)."""
     model = open_model(fetch_model_files(str(model_path), timeout_s=10))
     width = model.features.shape[1]
     return IRIS_ROW if width == len(IRIS_ROW) else [0.0] * width
@@ -70,7 +72,7 @@ def sample_row(model_path: Path) -> list[float]:
 def bench_in_process(model_path: Path, seconds: float, row: list[float]) -> list[Result]:
     """The bare session, then the core (validation, session, decoding) at batch 1."""
     model = open_model(fetch_model_files(str(model_path), timeout_s=10))
-    features = np.asarray([row], dtype=np.float32)
+    features = np.asarray([row], dtype=NUMPY_DTYPES[model.features.datatype])
     feeds = {model.features.name: features}
     outputs = [model.output.name]
     raw = time_calls(lambda: model.session.run(outputs, feeds), seconds)
