@@ -191,7 +191,8 @@ def _report(result: RenderResult, answers: dict[str, str]) -> None:
     out.print("\n[bold]Next steps[/]")
     for line in (
         f"cd {result.project_dir}",
-        "make install    # dependencies, then trains the model (seconds)",
+        "make install    # dependencies, then "
+        + ("imports your model" if answers.get("model_path") else "trains the model (seconds)"),
         "make test       # unit, service and end-to-end tests",
         "make run        # serves on http://127.0.0.1:8000 (README.md has curl examples)",
     ):
