@@ -131,3 +131,22 @@ def zipmap_classifier(path: Path) -> Path:
 def not_onnx(path: Path) -> Path:
     path.write_bytes(b"this is a CSV file, not a model\n1,2,3\n")
     return path
+
+
+def identity(
+    path: Path,
+    input_type: int = TensorProto.FLOAT,
+    input_shape: list[int | str | None] | None = None,
+    output_shape: list[int | str | None] | None = None,
+    properties: dict[str, str] | None = None,
+) -> Path:
+    """`x` -> `y` unchanged: its shapes and metadata_props are whatever a test needs."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "identity",
+        [helper.make_tensor_value_info("x", input_type, input_shape or [None, 3])],
+        [helper.make_tensor_value_info("y", input_type, output_shape or [None, 3])],
+    )
+    model = helper.make_model(graph, opset_imports=OPSET)
+    helper.set_model_props(model, properties or {})
+    return _save(model, path)

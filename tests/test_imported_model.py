@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from onnx import TensorProto
 
 from generator._hooks import load_hook
 from generator.cli import cli
@@ -226,3 +227,55 @@ def test_the_patterns_offering_an_imported_model_are_available_single_model_serv
         # One server loads the one model; README examples reach it through the front door.
         assert len(predictors) == 1, pattern_id
         assert predictors[0].model is None, pattern_id
+
+
+reader = load_hook("pre_gen_project")._onnx_graph_module()
+
+
+@pytest.mark.parametrize(
+    ("shapes", "message"),
+    [
+        ({"input_shape": [None, "features"]}, "its number of features is not fixed"),
+        ({"input_shape": [1, 3], "output_shape": [1, 3]}, "its batch size is fixed at export"),
+        ({"properties": {"task": "ranking"}}, "metadata_props task is 'ranking'; use one of"),
+        ({"properties": {"labels": '["a", "b"]'}}, "labels lists 2 classes but output 'y'"),
+        ({"properties": {"feature_names": '["a"]'}}, "feature_names lists 1 names but the"),
+        ({"properties": {"labels": "a,b,c"}}, "labels must be a JSON list of distinct"),
+        (
+            {"properties": {"task": "regression"}},
+            "output 'y' is [batch, 3]: a regression answers [batch] or [batch, 1]",
+        ),
+    ],
+    ids=[
+        "open-features", "fixed-batch", "unknown-task", "label-count", "feature-count",
+        "labels-not-json", "regression-of-vectors",
+    ],
+)  # fmt: skip
+def test_the_reader_names_what_it_cannot_serve(
+    tmp_path: Path, shapes: dict[str, Any], message: str
+) -> None:
+    model = onnx_models.identity(tmp_path / "model.onnx", **shapes)
+    with pytest.raises(reader.UnservableModelError) as raised:
+        reader.read_model_facts(model)
+    assert message in str(raised.value)
+
+
+def test_the_reader_tells_the_task_from_outputs_and_metadata(tmp_path: Path) -> None:
+    transform = reader.read_model_facts(onnx_models.identity(tmp_path / "t.onnx"))
+    labelled = reader.read_model_facts(
+        onnx_models.identity(tmp_path / "c.onnx", properties={"labels": '["a", "b", "c"]'})
+    )
+    doubles = reader.read_model_facts(
+        onnx_models.identity(
+            tmp_path / "d.onnx", input_type=TensorProto.DOUBLE,
+            input_shape=[None, 2], output_shape=[None, 1],
+        )
+    )  # fmt: skip
+
+    assert (transform.task, transform.feature_names) == ("transform", ["x0", "x1", "x2"])
+    assert (labelled.task, labelled.labels, labelled.predict_output) == (
+        "classification",
+        ["a", "b", "c"],
+        "y",
+    )
+    assert (doubles.task, doubles.input.datatype, doubles.n_features) == ("regression", "FP64", 2)
