@@ -16,6 +16,7 @@ from onnx import TensorProto
 
 from generator._hooks import load_hook
 from generator.cli import cli
+from local_extensions import onnx_graph_module
 from tests import onnx_models
 from tests.matrix import CATALOGUE
 
@@ -229,7 +230,7 @@ def test_the_patterns_offering_an_imported_model_are_available_single_model_serv
         assert predictors[0].model is None, pattern_id
 
 
-reader = load_hook("pre_gen_project")._onnx_graph_module()
+reader = onnx_graph_module()
 
 
 @pytest.mark.parametrize(
