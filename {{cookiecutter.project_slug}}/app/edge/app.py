@@ -32,9 +32,7 @@ def create_app(settings: EdgeServerSettings | None = None) -> FastAPI:
         async with in_background(slot.load(settings.model_download_timeout_s)):
             yield
 
-    router = build_edge_router(
-        slot, Path(settings.edge_web_dir), Path(settings.edge_runtime_dir)
-    )
+    router = build_edge_router(slot, Path(settings.edge_web_dir), Path(settings.edge_runtime_dir))
     extension = PredictorExtension(
         routers=[router], lifespan=loading_bundle, ready_for=slot.ready_for
     )

@@ -13,7 +13,6 @@ runs the bundle with ONNX Runtime, without the network, and answers like POST /p
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import sys
 import urllib.error
@@ -109,12 +108,12 @@ def predict(device_dir: Path, rows: list[list[float]]) -> dict[str, Any]:
     session = ort.InferenceSession(bundle.model, providers=["CPUExecutionProvider"])
     names = [output.name for output in session.get_outputs()]
     matrix = _matrix(rows, bundle.manifest)
-    outputs = dict(zip(names, session.run(None, {session.get_inputs()[0].name: matrix}), strict=True))
+    outputs = dict(
+        zip(names, session.run(None, {session.get_inputs()[0].name: matrix}), strict=True)
+    )
     probabilities = _probabilities(outputs, names)
     labels: list[str] = bundle.manifest["labels"]
-    indices = (
-        outputs["label"].reshape(-1) if "label" in outputs else probabilities.argmax(axis=1)
-    )
+    indices = outputs["label"].reshape(-1) if "label" in outputs else probabilities.argmax(axis=1)
     return {
         "model_name": bundle.manifest["name"],
         "model_version": bundle.manifest["version"],
@@ -188,7 +187,7 @@ def _install(device_dir: Path, manifest: dict[str, Any], model: bytes) -> None:
     pointer = device_dir / CURRENT_FILE
     staged = device_dir / f"{CURRENT_FILE}.new"
     staged.write_text(json.dumps({"folder": folder_name}) + "\n")
-    os.replace(staged, pointer)
+    staged.replace(pointer)
     for old in device_dir.iterdir():
         if old.is_dir() and old.name != folder_name:
             shutil.rmtree(old)
@@ -208,7 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "predict", parents=[where], help="predict offline with the bundle"
     )
     predict_parser.add_argument("values", nargs="*", type=float, help="one row's features")
-    predict_parser.add_argument("--rows", help='several rows as JSON, e.g. "[[5.1, 3.5, 1.4, 0.2]]"')
+    predict_parser.add_argument(
+        "--rows", help='several rows as JSON, e.g. "[[5.1, 3.5, 1.4, 0.2]]"'
+    )
     arguments = parser.parse_args(argv)
     try:
         if arguments.command == "sync":
@@ -230,7 +231,8 @@ def _report_sync(server: str, device_dir: Path) -> int:
         print(f"sync failed: {error}; {kept}", file=sys.stderr)
         return 1
     if result.changed:
-        print(f"updated to version {result.version} ({result.downloaded_bytes} bytes, sha256 verified)")
+        size = f"{result.downloaded_bytes} bytes"
+        print(f"updated to version {result.version} ({size}, sha256 verified)")
     else:
         print(f"up to date: version {result.version}")
     return 0

@@ -63,7 +63,9 @@ def _add_page_routes(router: APIRouter, web_dir: Path, runtime_dir: Path) -> Non
 
     @router.get("/", summary="The browser page: predicts in the browser with onnxruntime-web")
     async def page() -> FileResponse:
-        return _file(web_dir, "index.html", PAGE_FILES, "the page's folder (PREDICTOR_EDGE_WEB_DIR)")
+        return _file(
+            web_dir, "index.html", PAGE_FILES, "the page's folder (PREDICTOR_EDGE_WEB_DIR)"
+        )
 
     @router.get("/app/{name}", summary="The page's script")
     async def page_file(name: str) -> FileResponse:
@@ -95,8 +97,7 @@ def _conditional(
 
 def _tags(if_none_match: str) -> set[str]:
     """The entity tags an If-None-Match lists; weak ones compare equal to strong (RFC 9110)."""
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",") if tag.strip()}
-    return tags
+    return {tag.strip().removeprefix("W/") for tag in if_none_match.split(",") if tag.strip()}
 
 
 def _file(folder: Path, name: str, served: dict[str, str], where: str) -> FileResponse:

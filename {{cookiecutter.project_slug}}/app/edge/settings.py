@@ -15,7 +15,8 @@ class EdgeServerSettings(PredictorSettings):
 
     edge_bundle_uri: str | None = None
     """Where the bundle's manifest.json is (a path or http(s):// URL); the model file it names
-    is read from beside it. None: edge/manifest.json beside the model (what `make bundle` writes)."""
+    is read from beside it. None: edge/manifest.json beside the model (`make bundle` puts it
+    there)."""
 
     edge_web_dir: str = "web"
     """Folder of the browser page (index.html, edge.js) served at /edge/."""

@@ -1,9 +1,10 @@
 """What a role built on the predictor adds to it: `create_app` composes these in.
 
 The cached predictor, the record predictor and the edge server are the standard predictor
-plus an answer cache, a record source or the device bundle's routes; they hand their parts to `app.http.predictor.create_app` instead
-of copying it, and this module names the shapes those parts take. It imports nothing of
-theirs, so the plain predictor carries none of their code.
+plus an answer cache, a record source or the device bundle's routes; they hand their parts
+to `app.http.predictor.create_app` instead of copying it, and this module names the shapes
+those parts take. It imports nothing of theirs, so the plain predictor carries none of their
+code.
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence

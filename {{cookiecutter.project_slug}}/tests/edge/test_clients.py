@@ -60,7 +60,9 @@ def test_python_client_syncs_once_and_predicts_like_the_server(
 def test_python_client_command_line(edge_server: RunningService, tmp_path: Path):
     def client(*arguments: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "app.edge.client", *arguments, "--dir", str(tmp_path)]
-        return subprocess.run(command, capture_output=True, text=True, check=False, cwd=PROJECT_ROOT)
+        return subprocess.run(
+            command, capture_output=True, text=True, check=False, cwd=PROJECT_ROOT
+        )
 
     synced = client("sync", "--server", edge_server.base_url)
     assert synced.returncode == 0, synced.stderr
@@ -68,7 +70,9 @@ def test_python_client_command_line(edge_server: RunningService, tmp_path: Path)
     assert client("sync", "--server", edge_server.base_url).stdout.startswith("up to date")
     answered = client("predict", *map(str, VIRGINICA))
     assert answered.returncode == 0, answered.stderr
-    assert_same_predictions(json.loads(answered.stdout), server_predictions(edge_server, [VIRGINICA]))
+    assert_same_predictions(
+        json.loads(answered.stdout), server_predictions(edge_server, [VIRGINICA])
+    )
     refused = client("predict", "1", "2")
     assert refused.returncode == 1
     assert "each row must hold 4 finite numbers" in refused.stderr
