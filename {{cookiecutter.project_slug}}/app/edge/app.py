@@ -19,6 +19,7 @@ from app.edge.distribution import BundleSlot, default_bundle_uri
 from app.edge.routes import build_edge_router
 from app.edge.settings import EdgeServerSettings
 from app.http.composition import PredictorExtension
+from app.http.metrics import PredictorMetrics
 from app.http.predictor import create_app as create_predictor
 
 
@@ -32,8 +33,10 @@ def create_app(settings: EdgeServerSettings | None = None) -> FastAPI:
         async with in_background(slot.load(settings.model_download_timeout_s)):
             yield
 
-    router = build_edge_router(slot, Path(settings.edge_web_dir), Path(settings.edge_runtime_dir))
+    metrics = PredictorMetrics()
+    web_dir, runtime_dir = Path(settings.edge_web_dir), Path(settings.edge_runtime_dir)
+    router = build_edge_router(slot, web_dir, runtime_dir, metrics.registry)
     extension = PredictorExtension(
         routers=[router], lifespan=loading_bundle, ready_for=slot.ready_for
     )
-    return create_predictor(settings, extension=extension)
+    return create_predictor(settings, metrics=metrics, extension=extension)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
+from prometheus_client import CollectorRegistry, Counter
 
 from app.edge.distribution import BundleSlot, DistributedBundle
 from app.http.errors import documented_errors
@@ -31,19 +32,32 @@ _ERRORS = documented_errors(
 )
 
 
-def build_edge_router(slot: BundleSlot, web_dir: Path, runtime_dir: Path) -> APIRouter:
-    """The /edge routes over the loaded bundle and the page's folders."""
+def build_edge_router(
+    slot: BundleSlot, web_dir: Path, runtime_dir: Path, registry: CollectorRegistry
+) -> APIRouter:
+    """The /edge routes over the loaded bundle and the page's folders; their answers are
+    counted in `registry` (how many devices downloaded, how many were already current)."""
     router = APIRouter(prefix="/edge", tags=["edge"], responses=_ERRORS)
-    _add_bundle_routes(router, lambda: _loaded(slot))
+    answers = Counter(
+        "predictor_edge_bundle_answers",
+        "Answers of /edge/manifest and /edge/model: sent (200) or not_modified (304).",
+        ["file", "outcome"],
+        registry=registry,
+    )
+    _add_bundle_routes(router, lambda: _loaded(slot), answers)
     _add_page_routes(router, web_dir, runtime_dir)
     return router
 
 
-def _add_bundle_routes(router: APIRouter, bundle: Callable[[], DistributedBundle]) -> None:
+def _add_bundle_routes(
+    router: APIRouter, bundle: Callable[[], DistributedBundle], answers: Counter
+) -> None:
     @router.get("/manifest", summary="The current bundle's manifest (version, sha256, accuracy)")
     async def manifest(request: Request) -> Response:
         current = bundle()
-        return _conditional(request, current.manifest_bytes, current.manifest_etag, {}, "json")
+        answer = _conditional(request, current.manifest_bytes, current.manifest_etag, {}, "json")
+        answers.labels("manifest", _outcome(answer)).inc()
+        return answer
 
     @router.get("/model", summary="The current bundle's model file (ORT format)")
     async def model(request: Request) -> Response:
@@ -53,7 +67,9 @@ def _add_bundle_routes(router: APIRouter, bundle: Callable[[], DistributedBundle
             "X-Bundle-Version": current.manifest.version,
             "Content-Disposition": f'attachment; filename="{current.manifest.model.file}"',
         }
-        return _conditional(request, current.model_bytes, current.model_etag, headers, "binary")
+        answer = _conditional(request, current.model_bytes, current.model_etag, headers, "binary")
+        answers.labels("model", _outcome(answer)).inc()
+        return answer
 
 
 def _add_page_routes(router: APIRouter, web_dir: Path, runtime_dir: Path) -> None:
@@ -89,10 +105,15 @@ def _conditional(
 ) -> Response:
     """`body` with its ETag, or an empty 304 when the client already holds that version."""
     headers = {**headers, "ETag": etag, "Cache-Control": REVALIDATE}
-    if etag in _tags(request.headers.get("if-none-match", "")):
+    tags = _tags(request.headers.get("if-none-match", ""))
+    if etag in tags or "*" in tags:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     media_type = "application/json" if kind == "json" else "application/octet-stream"
     return Response(body, media_type=media_type, headers=headers)
+
+
+def _outcome(answer: Response) -> str:
+    return "not_modified" if answer.status_code == status.HTTP_304_NOT_MODIFIED else "sent"
 
 
 def _tags(if_none_match: str) -> set[str]:

@@ -12,7 +12,7 @@ from app.edge.app import create_app
 from app.edge.settings import EdgeServerSettings
 from app.model.source import sha256_hex
 from tests.service.harness import eventually, wait_until_ready
-from tests.support import SETOSA
+from tests.support import SETOSA, serving_directory
 
 pytestmark = pytest.mark.anyio
 
@@ -59,13 +59,17 @@ async def test_manifest_and_model_carry_their_sha256(client: httpx.AsyncClient, 
 @pytest.mark.parametrize("path", ["/edge/manifest", "/edge/model"])
 async def test_a_device_holding_the_current_version_gets_304(client: httpx.AsyncClient, path):
     etag = (await client.get(path)).headers["etag"]
-    for if_none_match in (etag, f'"0000", {etag}', f"W/{etag}"):
+    for if_none_match in (etag, f'"0000", {etag}', f"W/{etag}", "*"):
         again = await client.get(path, headers={"If-None-Match": if_none_match})
         assert (again.status_code, again.content) == (304, b"")
         assert again.headers["etag"] == etag
     stale = await client.get(path, headers={"If-None-Match": '"an-older-version"'})
     assert stale.status_code == 200
     assert stale.content
+    counted = f'predictor_edge_bundle_answers_total{{file="{path.rsplit("/", 1)[-1]}",outcome='
+    metrics = (await client.get("/metrics")).text
+    assert f'{counted}"not_modified"}} 4.0' in metrics
+    assert f'{counted}"sent"}} 2.0' in metrics
 
 
 async def test_predict_still_answers_server_side(client: httpx.AsyncClient):
@@ -153,3 +157,17 @@ async def test_a_missing_or_tampered_bundle_keeps_the_server_unready(
         assert refused.status_code == 503
         assert refused.json() == {"error": "the device bundle is not loaded yet"}
         assert message in caplog.text
+
+
+async def test_the_bundle_loads_from_a_url_beside_the_model(bundled_model_dir: Path):
+    with serving_directory(bundled_model_dir) as base_url:
+        settings = EdgeServerSettings(model_uri=f"{base_url}/model.onnx")
+        app = create_app(settings)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as http,
+        ):
+            await wait_until_ready(http)
+            model = await http.get("/edge/model")
+    on_disk = (bundled_model_dir / "edge" / "model.ort").read_bytes()
+    assert (model.status_code, model.content) == (200, on_disk)
