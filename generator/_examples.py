@@ -141,8 +141,15 @@ def send(base_url: str, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_or_none(raw: bytes) -> object:
-    """A JSON body, or None for an empty one (204 No Content)."""
-    return json.loads(raw) if raw else None
+    """A JSON body; None for an empty one (204 No Content, 304 Not Modified); for any other
+    body (a model file a device downloads) its size in bytes, the part two servers of one
+    release must agree on."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {"non_json_body_bytes": len(raw)}
 
 
 def _poll_job(base_url: str, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def test_describe_of_a_job_pattern_shows_its_datastore_and_scheduler() -> None:
 
 
 def test_describe_of_a_planned_pattern_says_it_cannot_be_generated_yet() -> None:
-    result = kata("describe", "edge-ai")
+    result = kata("describe", "inference-template")
     assert result.exit_code == 0
     assert "not available in this release" in result.output
     assert "kata new" not in result.output
@@ -76,7 +76,10 @@ def test_describe_of_an_unknown_pattern_exits_2_with_one_line() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--pattern", "edge_ai"], "pattern: 'edge_ai' (Edge AI) is not available"),
+        (
+            ["--pattern", "inference_template"],
+            "pattern: 'inference_template' (Inference template) is not available",
+        ),
         (["--pattern", "webby"], "pattern: unknown value 'webby'"),
         (["--model-format", "sklearn"], "model_format: 'sklearn' (scikit-learn) is not available"),
         (["--model-format", "caffe"], "model_format: unknown value 'caffe'"),

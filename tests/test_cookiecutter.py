@@ -54,7 +54,7 @@ def test_the_hook_refuses_a_bad_slug_with_one_line_and_leaves_nothing(tmp_path: 
 
 def test_cookiecutter_itself_refuses_a_pattern_outside_its_choices(tmp_path: Path) -> None:
     # cookiecutter validates choice answers before any hook runs, so the message is its own.
-    done = cookiecutter(tmp_path, "pattern=edge_ai")
+    done = cookiecutter(tmp_path, "pattern=inference_template")
     assert done.returncode != 0
-    assert "edge_ai provided for choice variable pattern" in done.stderr
+    assert "inference_template provided for choice variable pattern" in done.stderr
     assert list(tmp_path.iterdir()) == []

@@ -45,7 +45,7 @@ def test_default_answers_are_accepted() -> None:
         ({"project_slug": "a" * 41}, "project_slug", "1-40"),
         ({"project_name": "  "}, "project_name", "must not be empty"),
         ({"pattern": "webby"}, "pattern", "choose one of: web_single"),
-        ({"pattern": "edge_ai"}, "pattern", "not available in this Kata release yet"),
+        ({"pattern": "inference_template"}, "pattern", "not available in this Kata release yet"),
         ({"model_format": "tensorflow"}, "model_format", "choose one of: onnx"),
         ({"model_format": "pytorch"}, "model_format", "not available in this Kata release"),
         ({"model_delivery": "s3"}, "model_delivery", "in_image, load_at_start"),

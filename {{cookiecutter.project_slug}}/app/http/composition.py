@@ -1,9 +1,10 @@
 """What a role built on the predictor adds to it: `create_app` composes these in.
 
-The cached predictor and the record predictor are the standard predictor plus an answer
-cache or a record source; they hand their parts to `app.http.predictor.create_app` instead
-of copying it, and this module names the shapes those parts take. It imports nothing of
-theirs, so the plain predictor carries none of their code.
+The cached predictor, the record predictor and the edge server are the standard predictor
+plus an answer cache, a record source or the device bundle's routes; they hand their parts
+to `app.http.predictor.create_app` instead of copying it, and this module names the shapes
+those parts take. It imports nothing of theirs, so the plain predictor carries none of their
+code.
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -60,3 +61,6 @@ class PredictorExtension:
     """Extra exception handlers; a subclass's handler wins over the predictor's for its base."""
     lifespan: Lifespan | None = None
     """Entered while the server runs (open and close clients), inside the predictor's own."""
+    ready_for: Callable[[ModelMetadata], bool] | None = None
+    """Asked once the model has loaded, with its metadata: whether the role's own parts are
+    ready to serve beside that model (readiness waits for a True)."""

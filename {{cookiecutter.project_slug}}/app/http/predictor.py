@@ -68,11 +68,17 @@ def create_app(
         runner, records, settings.test_delay_s, extension.answer_cache
     )
     app.include_router(predict_router)
-    app.include_router(build_v2_router(runner, is_ready=lambda: runner.ready and records.ready))
+    app.include_router(build_v2_router(runner, is_ready=lambda: _ready(runner, records, extension)))
     app.include_router(build_metrics_router(metrics))
     for router in extension.routers:
         app.include_router(router)
     return app
+
+
+def _ready(runner: ModelRunner, records: RecordSource, extension: PredictorExtension) -> bool:
+    if not (runner.ready and records.ready):
+        return False
+    return extension.ready_for is None or extension.ready_for(runner.metadata)
 
 
 def _lifespan(

@@ -1,0 +1,142 @@
+"""Both device clients against a real edge server: their predictions equal the server's.
+
+The Python client syncs (a conditional download, sha256 verified) and predicts offline;
+the browser client runs in headless Chromium (tests/edge/browser.test.mjs, driven by Node
+through playwright-core). Both need only what `make install` provides: node_modules from
+`npm ci`, and a Chromium (CHROMIUM, default /usr/bin/chromium).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.edge.client import SyncError, load_local, predict, sync
+from tests.processes import RunningService
+from tests.support import PROJECT_ROOT, SETOSA, VIRGINICA, serving_directory
+
+pytestmark = pytest.mark.e2e
+
+ROWS = [SETOSA, [6.7, 3.1, 4.4, 1.4], VIRGINICA, [5.9, 3.0, 5.1, 1.8], [4.9, 2.4, 3.3, 1.0]]
+BROWSER_TEST = PROJECT_ROOT / "tests" / "edge" / "browser.test.mjs"
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "edge"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def server_predictions(server: RunningService, rows: list[list[float]]) -> dict:
+    answer = httpx.post(f"{server.base_url}/predict", json={"rows": rows}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+# How far a device's probabilities may stray from the server's float model: fp32 bundles by
+# float rounding only; an int8 bundle's outputs move in steps of 1/255.
+TOLERANCE = {"fp32": 1e-5, "int8": 0.02}
+
+
+def assert_same_predictions(device: dict, server: dict, precision: str = "fp32") -> None:
+    assert (device["model_name"], device["model_version"]) == (
+        server["model_name"],
+        server["model_version"],
+    )
+    for mine, theirs in zip(device["predictions"], server["predictions"], strict=True):
+        assert (mine["label"], mine["label_index"]) == (theirs["label"], theirs["label_index"])
+        assert mine["probabilities"] == pytest.approx(
+            theirs["probabilities"], abs=TOLERANCE[precision]
+        )
+
+
+def test_python_client_syncs_once_and_predicts_like_the_server(
+    edge_server: RunningService, tmp_path: Path
+):
+    first = sync(edge_server.base_url, tmp_path)
+    second = sync(edge_server.base_url, tmp_path)
+
+    assert first.changed
+    assert first.downloaded_bytes > 0
+    assert (second.changed, second.downloaded_bytes) == (False, 0)
+    bundle = load_local(tmp_path)
+    assert bundle is not None
+    precision = bundle.manifest["quantization"]["precision"]
+    assert_same_predictions(
+        predict(tmp_path, ROWS), server_predictions(edge_server, ROWS), precision
+    )
+
+
+def test_python_client_command_line(edge_server: RunningService, tmp_path: Path):
+    def client(*arguments: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "app.edge.client", *arguments, "--dir", str(tmp_path)]
+        return subprocess.run(
+            command, capture_output=True, text=True, check=False, cwd=PROJECT_ROOT
+        )
+
+    synced = client("sync", "--server", edge_server.base_url)
+    assert synced.returncode == 0, synced.stderr
+    assert synced.stdout.startswith("updated to version")
+    assert client("sync", "--server", edge_server.base_url).stdout.startswith("up to date")
+    answered = client("predict", *map(str, VIRGINICA))
+    assert answered.returncode == 0, answered.stderr
+    assert_same_predictions(
+        json.loads(answered.stdout), server_predictions(edge_server, [VIRGINICA])
+    )
+    refused = client("predict", "1", "2")
+    assert refused.returncode == 1
+    assert "each row must hold 4 finite numbers" in refused.stderr
+
+
+def test_python_client_keeps_its_bundle_when_a_download_is_corrupt(
+    edge_server: RunningService, tmp_path: Path
+):
+    device = tmp_path / "device"
+    sync(edge_server.base_url, device)
+    good = load_local(device)
+    assert good is not None
+    # A server whose manifest announces a new version whose file does not match it.
+    site = tmp_path / "site"
+    (site / "edge").mkdir(parents=True)
+    manifest = httpx.get(f"{edge_server.base_url}/edge/manifest").json()
+    manifest["version"] = "newer"
+    manifest["model"]["sha256"] = "f" * 64
+    (site / "edge" / "manifest").write_text(json.dumps(manifest))
+    (site / "edge" / "model").write_bytes(b"not the model the manifest describes")
+
+    with serving_directory(site) as corrupt_server, pytest.raises(SyncError, match="hashes to"):
+        sync(corrupt_server, device)
+
+    kept = load_local(device)
+    assert kept is not None
+    assert (kept.sha256, kept.manifest["version"]) == (good.sha256, good.manifest["version"])
+    assert_same_predictions(predict(device, ROWS), server_predictions(edge_server, ROWS))
+
+
+def test_browser_predicts_like_the_server(edge_server: RunningService):
+    """Runs the Node test; it compares the page's answers with POST /predict's itself."""
+    node = shutil.which("node")
+    assert node, "node is not on PATH: the browser test needs Node 20 or later"
+    assert (PROJECT_ROOT / "node_modules" / "playwright-core").is_dir(), "run `npm ci` first"
+    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: install it or set CHROMIUM"
+    env = {
+        **os.environ,
+        "EDGE_BASE_URL": edge_server.base_url,
+        "CHROMIUM": CHROMIUM,
+        "SCREENSHOT_DIR": str(SCREENSHOTS),
+    }
+    started = time.perf_counter()
+    done = subprocess.run(
+        [node, "--test", str(BROWSER_TEST)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert (SCREENSHOTS / "prediction.png").stat().st_size > 0
+    print(f"browser test {time.perf_counter() - started:.1f} s")
