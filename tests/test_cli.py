@@ -78,7 +78,15 @@ def test_describe_of_an_unknown_pattern_exits_2_with_one_line() -> None:
     [
         (["--pattern", "edge_ai"], "pattern: 'edge_ai' (Edge AI) is not available"),
         (["--pattern", "webby"], "pattern: unknown value 'webby'"),
-        (["--model-format", "sklearn"], "model_format: 'sklearn' (scikit-learn) is not available"),
+        (
+            ["--pattern", "serial-microservice", "--model-format", "sklearn"],
+            "model_format: serial_microservice does not support model_format='sklearn': "
+            "serves several sample models, all exported to ONNX; use model_format=onnx",
+        ),
+        (
+            ["--pattern", "time-lag", "--model-format", "pytorch"],
+            "model_format: time_lag does not support model_format='pytorch'",
+        ),
         (["--model-format", "caffe"], "model_format: unknown value 'caffe'"),
         (["--model-delivery", "s3"], "model_delivery: unknown value 's3'"),
         (["--python-version", "2.7"], "python_version: '2.7' is not allowed; choose one of: 3.11"),
