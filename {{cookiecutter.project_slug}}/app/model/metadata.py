@@ -8,7 +8,7 @@ from app.model.errors import ModelLoadError
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
-ModelFormat = Literal["onnx", "sklearn"]
+StoredFormat = Literal["onnx", "sklearn"]
 """How the model file is stored: an ONNX graph, or a scikit-learn estimator saved with skops."""
 
 Task = Literal["classification", "regression", "transform"]
@@ -30,7 +30,7 @@ class ModelMetadata(BaseModel):
     """Class names, indexed by the columns of the `probabilities` output (classifiers only)."""
     feature_names: list[str] | None = None
     """Names accepted as keys when a row is sent as an object; None allows list rows only."""
-    format: ModelFormat = "onnx"
+    format: StoredFormat = "onnx"
     """How to open the model file; files written before the field existed are ONNX."""
     model_sha256: str = Field(pattern=SHA256_PATTERN)
     """sha256 of the model file, checked on every load."""
