@@ -66,6 +66,14 @@ def test_describe_of_a_planned_pattern_says_it_cannot_be_generated_yet() -> None
     assert "kata new" not in result.output
 
 
+def test_describe_lists_the_model_formats_a_pattern_offers_and_why_not_the_others() -> None:
+    single = kata("describe", "web-single")
+    serial = kata("describe", "serial-microservice")
+    assert "onnx, sklearn, pytorch" in single.output
+    assert "not sklearn: serves several sample models" in " ".join(serial.output.split())
+    assert "not pytorch:" in serial.output
+
+
 def test_describe_of_an_unknown_pattern_exits_2_with_one_line() -> None:
     result = kata("describe", "webby")
     assert result.exit_code == 2
