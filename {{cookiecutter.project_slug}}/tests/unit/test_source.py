@@ -80,3 +80,10 @@ def test_locations_are_logged_without_credentials_or_tokens():
 
     assert display_location(uri) == "https://models.example.com:8443/iris/model.onnx"
     assert display_location("models/model.onnx") == "models/model.onnx"
+
+
+def test_a_missing_model_file_names_the_other_formats_file_beside_it(tmp_path: Path):
+    (tmp_path / "model.skops").write_bytes(b"a model of the sklearn format")
+
+    with pytest.raises(ModelLoadError, match=r"model\.skops exists: point the \*_MODEL_URI"):
+        fetch_model_files(str(tmp_path / "model.onnx"), timeout_s=5)
