@@ -29,6 +29,7 @@ import yaml
 
 from generator._errors import KataError
 from generator._examples import send_examples
+from generator._wheels import torch_build_args
 
 ENGINE_VARIABLE = "KATA_CONTAINER_ENGINE"
 OUTPUT_TAIL = 4000
@@ -54,11 +55,17 @@ class Engine:
 
     name: str
 
-    def build(self, project_dir: Path, target: str, image: str) -> list[str]:
+    def build(
+        self, project_dir: Path, target: str, image: str, build_args: list[str] | None = None
+    ) -> list[str]:
         # podman: RUN steps reach the package index through the host's network, and the
-        # docker format keeps HEALTHCHECK, which the OCI format drops.
+        # docker format keeps HEALTHCHECK, which the OCI format drops. A build argument
+        # naming an index on the host's loopback (KATA_TORCH_WHEELS) needs that network too.
         extra = ["--network=host", "--format", "docker"] if self.name == "podman" else []
-        return [self.name, "build", *extra, "--target", target, "--tag", image, str(project_dir)]
+        if build_args and self.name != "podman":
+            extra = ["--network=host"]
+        options = [*extra, *(build_args or [])]
+        return [self.name, "build", *options, "--target", target, "--tag", image, str(project_dir)]
 
     def compose(self, project_name: str) -> list[str]:
         if self.name == "podman":
@@ -113,14 +120,20 @@ def front_door(services: list[ComposeService]) -> ComposeService | None:
 
 
 def build_images(engine: Engine, project_dir: Path) -> dict[str, float]:
-    """Build every image target compose.yaml names; returns seconds per image."""
-    seconds = {}
-    for service in compose_services(project_dir):
-        if service.target is None or service.image in seconds:
-            continue
-        started = time.perf_counter()
-        _run(engine.build(project_dir, service.target, service.image), project_dir)
-        seconds[service.image] = time.perf_counter() - started
+    """Build every image target compose.yaml names; returns seconds per image.
+
+    With ``KATA_TORCH_WHEELS`` set, a pytorch project's builds install torch from that
+    folder, served as a package index for the duration (see generator/_wheels.py).
+    """
+    seconds: dict[str, float] = {}
+    with torch_build_args(project_dir) as build_args:
+        for service in compose_services(project_dir):
+            if service.target is None or service.image in seconds:
+                continue
+            started = time.perf_counter()
+            command = engine.build(project_dir, service.target, service.image, build_args)
+            _run(command, project_dir)
+            seconds[service.image] = time.perf_counter() - started
     return seconds
 
 

@@ -96,7 +96,22 @@ def describe(pattern_name: str) -> None:
     for source, target in pattern.flow:
         out.print(f"  {source} ──▶ {target}")
     if pattern.implemented:
+        out.print(f"\n[bold]Model formats[/]\n{_formats_offered(catalogue, pattern)}")
         out.print(f"\nGenerate it: kata new --pattern {pattern.cli_name}")
+
+
+def _formats_offered(catalogue: Catalogue, pattern: Pattern) -> str:
+    """The implemented model formats the pattern offers, and why it refuses the others."""
+    rules = catalogue.context["_patterns"][pattern.id].get("unsupported", [])
+    refused = {
+        rule["model_format"]: rule["reason"]
+        for rule in rules
+        if set(rule) == {"model_format", "reason"}
+    }
+    implemented = [key for key, option in catalogue.model_formats.items() if option.implemented]
+    lines = [f"  {', '.join(key for key in implemented if key not in refused)}"]
+    lines += [f"  not {key}: {reason}" for key, reason in refused.items()]
+    return "\n".join(lines)
 
 
 def _find_pattern(catalogue: Catalogue, name: str) -> Pattern:

@@ -3,8 +3,10 @@
 The template holds every file any pattern may need; the catalogue says which service roles
 a pattern runs and which files each role owns. One function applies it: files of roles the
 pattern does not use are removed, unless a role it does use owns them too, and so are
-Kubernetes manifests that render no object for the pattern. Importable as plain Python for
-the tests (see ``pre_gen_project`` for why the context sits in a raw string).
+Kubernetes manifests that render no object for the pattern. Files a model format owns
+(its exporter, backend and tests) are removed from projects of the other formats.
+Importable as plain Python for the tests (see ``pre_gen_project`` for why the context sits
+in a raw string).
 """
 
 from __future__ import annotations
@@ -58,6 +60,17 @@ def copy_imported_model(project_dir: Path, context: dict[str, Any]) -> None:
     target = project_dir / IMPORTED_MODEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(context["model_path"], target)
+def files_of_other_formats(project_dir: Path, context: dict[str, Any]) -> list[Path]:
+    """Every file owned by a model format other than the chosen one (``_model_formats.*.files``):
+    a format's exporter, backend and tests ship only in projects of that format."""
+    chosen = context["model_format"]
+    other: set[Path] = set()
+    for model_format, spec in context["_model_formats"].items():
+        if model_format != chosen:
+            for glob in spec.get("files", []):
+                for match in project_dir.glob(glob):
+                    other.update(_files_at(match))
+    return sorted(other)
 
 
 def _files_at(path: Path) -> list[Path]:
@@ -126,6 +139,7 @@ def main() -> int:
     context = json.loads(CONTEXT_JSON)
     project_dir = Path.cwd()
     remove_files(project_dir, files_of_unused_roles(project_dir, context))
+    remove_files(project_dir, files_of_other_formats(project_dir, context))
     remove_files(project_dir, empty_manifests(project_dir))
     remove_files(project_dir, files_of_unused_model_source(project_dir, context))
     copy_imported_model(project_dir, context)

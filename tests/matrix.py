@@ -1,4 +1,17 @@
-"""The test matrix, read from the catalogue: every combination Kata offers."""
+"""The test matrix, read from the catalogue: the combinations Kata's project tier runs.
+
+Every combination a user can generate is checked statically (catalogue, hooks, render); the
+project tier installs, tests and builds each combination below, which costs minutes apiece,
+so the model formats are not crossed with everything:
+
+- `onnx` (FULL_FORMATS), the format every pattern offers: every pattern x every delivery;
+- every other format: every pattern that offers it once, the delivery alternating from one
+  pattern to the next (and starting on a different one per format), so each format is
+  tested with both deliveries and each pattern sees its deliveries across the formats.
+  A format changes only the primary model's training and the session that opens it, which
+  every pattern reaches through the same code, so one delivery per pattern and format is
+  enough to catch a pattern that breaks with it.
+"""
 
 from __future__ import annotations
 
@@ -37,13 +50,15 @@ IMPORTED_MODEL_COMBINATIONS = [
 ]
 
 
-def offered_combinations() -> list[dict[str, str]]:
+FULL_FORMATS = ("onnx",)
+"""Model formats tested with every pattern and every delivery."""
+
+
+def generable_combinations() -> list[dict[str, str]]:
     """Implemented pattern x model format x model delivery, minus unsupported pairs."""
     combinations = []
     for pattern, model_format, delivery in itertools.product(
-        CATALOGUE.implemented_patterns(),
-        [key for key, option in CATALOGUE.model_formats.items() if option.implemented],
-        CATALOGUE.model_deliveries,
+        CATALOGUE.implemented_patterns(), _implemented_formats(), CATALOGUE.model_deliveries
     ):
         answers = {
             "pattern": pattern.id,
@@ -53,6 +68,23 @@ def offered_combinations() -> list[dict[str, str]]:
         if not _unsupported(CATALOGUE.context["_patterns"][pattern.id], answers):
             combinations.append(answers)
     return combinations + IMPORTED_MODEL_COMBINATIONS
+
+
+def offered_combinations() -> list[dict[str, str]]:
+    """The combinations the project tier runs (see the module's docstring)."""
+    generable = generable_combinations()
+    chosen = [answers for answers in generable if answers["model_format"] in FULL_FORMATS]
+    for turn, model_format in enumerate(_implemented_formats()):
+        if model_format in FULL_FORMATS:
+            continue
+        for index, pattern in enumerate(_patterns_offering(generable, model_format)):
+            options = [
+                answers
+                for answers in generable
+                if (answers["pattern"], answers["model_format"]) == (pattern, model_format)
+            ]
+            chosen.append(options[(index + turn) % len(options)])
+    return chosen
 
 
 def combination_id(answers: dict[str, str]) -> str:
@@ -80,6 +112,17 @@ def combination_answers(answers: dict[str, str], folder: Path) -> dict[str, str]
     slug = combination_id(plain).replace("_", "-") + ("-own" if IMPORTED_MODEL in answers else "")
     named = {"project_name": slug.replace("-", " ").title(), "project_slug": slug}
     return {**model_answers(answers, folder), **named}
+
+
+def _implemented_formats() -> list[str]:
+    return [key for key, option in CATALOGUE.model_formats.items() if option.implemented]
+
+
+def _patterns_offering(generable: list[dict[str, str]], model_format: str) -> list[str]:
+    offering = (
+        answers["pattern"] for answers in generable if answers["model_format"] == model_format
+    )
+    return list(dict.fromkeys(offering))
 
 
 def _unsupported(pattern_spec: dict[str, Any], answers: dict[str, str]) -> bool:

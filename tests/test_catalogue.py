@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import generator
-from tests.matrix import CATALOGUE, offered_combinations
+from tests.matrix import CATALOGUE, generable_combinations, offered_combinations
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,3 +100,40 @@ def test_the_matrix_covers_every_proxy_pattern_with_both_deliveries() -> None:
     offered = {(c["pattern"], c["model_delivery"]) for c in offered_combinations()}
     for pattern in ("synchronous", "prep_pred", "serial_microservice", "parallel_microservice"):
         assert {(pattern, "in_image"), (pattern, "load_at_start")} <= offered
+
+
+MULTI_MODEL_PATTERNS = {"prep_pred", "serial_microservice", "parallel_microservice", "time_lag"}
+
+
+def test_every_format_is_offered_by_the_single_model_patterns_only() -> None:
+    offered = {(c["pattern"], c["model_format"]) for c in generable_combinations()}
+    for pattern in CATALOGUE.implemented_patterns():
+        formats = {f for p, f in offered if p == pattern.id}
+        if pattern.id in MULTI_MODEL_PATTERNS:
+            assert formats == {"onnx"}, pattern.id
+        else:
+            assert formats == {"onnx", "sklearn", "pytorch"}, pattern.id
+
+
+def test_the_matrix_runs_onnx_fully_and_the_other_formats_once_per_pattern() -> None:
+    runs = offered_combinations()
+    generable = generable_combinations()
+    assert [c for c in generable if c["model_format"] == "onnx"] == [
+        c for c in runs if c["model_format"] == "onnx"
+    ]
+    for model_format in ("sklearn", "pytorch"):
+        ran = [c for c in runs if c["model_format"] == model_format]
+        patterns = [c["pattern"] for c in ran]
+        assert sorted(patterns) == sorted(
+            {c["pattern"] for c in generable if c["model_format"] == model_format}
+        )
+        assert len(patterns) == len(set(patterns))
+        assert {c["model_delivery"] for c in ran} == {"in_image", "load_at_start"}
+
+
+def test_each_formats_files_exist_in_the_template() -> None:
+    template = ROOT / "{{cookiecutter.project_slug}}"
+    for model_format, spec in CATALOGUE.context["_model_formats"].items():
+        for glob in spec["files"]:
+            assert list(template.glob(glob)), (model_format, glob)
+        assert spec["model_file"] in {"model.onnx", "model.skops"}

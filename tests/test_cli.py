@@ -66,6 +66,14 @@ def test_describe_of_a_planned_pattern_says_it_cannot_be_generated_yet() -> None
     assert "kata new" not in result.output
 
 
+def test_describe_lists_the_model_formats_a_pattern_offers_and_why_not_the_others() -> None:
+    single = kata("describe", "web-single")
+    serial = kata("describe", "serial-microservice")
+    assert "onnx, sklearn, pytorch" in single.output
+    assert "not sklearn: serves several sample models" in " ".join(serial.output.split())
+    assert "not pytorch:" in serial.output
+
+
 def test_describe_of_an_unknown_pattern_exits_2_with_one_line() -> None:
     result = kata("describe", "webby")
     assert result.exit_code == 2
@@ -81,7 +89,15 @@ def test_describe_of_an_unknown_pattern_exits_2_with_one_line() -> None:
             "pattern: 'inference_template' (Inference template) is not available",
         ),
         (["--pattern", "webby"], "pattern: unknown value 'webby'"),
-        (["--model-format", "sklearn"], "model_format: 'sklearn' (scikit-learn) is not available"),
+        (
+            ["--pattern", "serial-microservice", "--model-format", "sklearn"],
+            "model_format: serial_microservice does not support model_format='sklearn': "
+            "serves several sample models, all exported to ONNX; use model_format=onnx",
+        ),
+        (
+            ["--pattern", "time-lag", "--model-format", "pytorch"],
+            "model_format: time_lag does not support model_format='pytorch'",
+        ),
         (["--model-format", "caffe"], "model_format: unknown value 'caffe'"),
         (["--model-delivery", "s3"], "model_delivery: unknown value 's3'"),
         (["--python-version", "2.7"], "python_version: '2.7' is not allowed; choose one of: 3.11"),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator import render_project, resolve_answers
 from generator._containers import (
@@ -189,13 +190,24 @@ def check_job_topology(installed: InstalledProject, engine: Engine) -> None:
     print(f"build {builds}; build + commands + down {report.seconds:.1f} s, {len(rows)} rows")
 
 
+def primary_model_file(project: Path) -> str:
+    """The file the project's model format saves its primary model to (model.onnx, .skops)."""
+    answers = yaml.safe_load((project / ".kata-answers.yml").read_text(encoding="utf-8"))
+    return str(CATALOGUE.context["_model_formats"][answers["model_format"]]["model_file"])
+
+
 def predictions_in_process(
     installed: InstalledProject, commands: list[list[str]]
 ) -> list[tuple[str, str, str]]:
-    """The README's `compose run --rm batch ARGS` as `python -m app.batch ARGS` on SQLite."""
+    """The README's `compose run --rm batch ARGS` as `python -m app.batch ARGS` on SQLite,
+    with the model `make batch` names (the image sets BATCH_MODEL_URI the same way)."""
     database = installed.path.parent / "inprocess.db"
     database.unlink(missing_ok=True)
-    env = {**installed.env, "BATCH_DATABASE_URL": f"sqlite:///{database}"}
+    env = {
+        **installed.env,
+        "BATCH_DATABASE_URL": f"sqlite:///{database}",
+        "BATCH_MODEL_URI": f"models/{primary_model_file(installed.path)}",
+    }
     venv_python = str(Path(installed.env["VIRTUAL_ENV"]) / "bin" / "python")
     for args in commands:
         if args[:2] == ["run", "--rm"]:

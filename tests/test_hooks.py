@@ -46,8 +46,22 @@ def test_default_answers_are_accepted() -> None:
         ({"project_name": "  "}, "project_name", "must not be empty"),
         ({"pattern": "webby"}, "pattern", "choose one of: web_single"),
         ({"pattern": "inference_template"}, "pattern", "not available in this Kata release yet"),
-        ({"model_format": "tensorflow"}, "model_format", "choose one of: onnx"),
-        ({"model_format": "pytorch"}, "model_format", "not available in this Kata release"),
+        ({"model_format": "tensorflow"}, "model_format", "choose one of: onnx, sklearn, pytorch"),
+        (
+            {"pattern": "prep_pred", "model_format": "pytorch"},
+            "model_format",
+            "prep_pred does not support model_format='pytorch': serves several sample models",
+        ),
+        (
+            {"pattern": "parallel_microservice", "model_format": "sklearn"},
+            "model_format",
+            "use model_format=onnx",
+        ),
+        (
+            {"pattern": "edge_ai", "model_format": "sklearn"},
+            "model_format",
+            "devices run an ONNX bundle, not a skops pipeline",
+        ),
         ({"model_delivery": "s3"}, "model_delivery", "in_image, load_at_start"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
@@ -138,6 +152,35 @@ def test_post_gen_keeps_files_shared_with_a_role_the_pattern_runs(tmp_path: Path
     post_gen.remove_files(project, post_gen.files_of_unused_roles(project, context))
     assert (project / "app/shared/core.py").is_file()
     assert not (project / "app/worker").exists()
+
+
+def test_post_gen_keeps_only_the_chosen_formats_files(tmp_path: Path) -> None:
+    files = [
+        "app/model/sklearn_session.py",
+        "app/training/skops_export.py",
+        "app/training/torch_export.py",
+        "tests/unit/test_sklearn_format.py",
+        "tests/unit/test_pytorch_format.py",
+        "app/model/runner.py",
+    ]
+    project = make_project(tmp_path, files)
+    context = valid_context(model_format="sklearn")
+    post_gen.remove_files(project, post_gen.files_of_other_formats(project, context))
+    remaining = sorted(str(p.relative_to(project)) for p in project.rglob("*.py"))
+    assert remaining == [
+        "app/model/runner.py",
+        "app/model/sklearn_session.py",
+        "app/training/skops_export.py",
+        "tests/unit/test_sklearn_format.py",
+    ]
+
+
+def test_an_onnx_project_gets_no_other_formats_files(tmp_path: Path) -> None:
+    project = make_project(tmp_path, ["app/training/torch_export.py", "app/model/runner.py"])
+    post_gen.remove_files(project, post_gen.files_of_other_formats(project, valid_context()))
+    assert sorted(str(p.relative_to(project)) for p in project.rglob("*.py")) == [
+        "app/model/runner.py"
+    ]
 
 
 def test_answers_file_round_trips_awkward_values(tmp_path: Path) -> None:

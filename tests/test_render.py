@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from generator import render_project, resolve_answers
 from generator._check import CHECKS, CheckResult
-from tests.matrix import CATALOGUE
+from tests.matrix import CATALOGUE, combination_id, generable_combinations
 
 CHECK_IDS = [check.__name__.removeprefix("check_") for check in CHECKS]
 
@@ -73,3 +75,60 @@ def test_each_pattern_keeps_its_roles_files_and_drops_the_others(
     assert kept, "the pattern's roles own no files"
     assert [str(path) for path in sorted(kept) if not (rendered_project / path).is_file()] == []
     assert [str(path) for path in sorted(dropped) if (rendered_project / path).exists()] == []
+
+
+def _format_files(model_format: str) -> set[Path]:
+    files: set[Path] = set()
+    for glob in CATALOGUE.context["_model_formats"][model_format]["files"]:
+        files.update(p.relative_to(TEMPLATE) for p in TEMPLATE.glob(glob) if p.is_file())
+    return files
+
+
+def test_each_format_keeps_its_own_files_and_drops_the_others(
+    rendered_project: Path, combination: dict[str, str]
+) -> None:
+    chosen = combination["model_format"]
+    kept = _format_files(chosen)
+    others = set().union(*(_format_files(f) for f in CATALOGUE.model_formats)) - kept
+    assert [str(path) for path in sorted(kept) if not (rendered_project / path).is_file()] == []
+    assert [str(path) for path in sorted(others) if (rendered_project / path).exists()] == []
+
+
+def test_the_format_shapes_dependencies_and_the_primary_model_file(
+    rendered_project: Path, combination: dict[str, str]
+) -> None:
+    model_format = combination["model_format"]
+    pyproject = tomllib.loads((rendered_project / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = " ".join(pyproject["project"]["dependencies"])
+    train = " ".join(pyproject["project"]["optional-dependencies"]["train"])
+    assert pyproject["tool"]["app"]["training"]["model_format"] == model_format
+    assert ("skops==" in runtime) == (model_format == "sklearn")
+    assert "torch" not in runtime
+    assert ("torch==2.13.0" in train) == (model_format == "pytorch")
+    model_file = CATALOGUE.context["_model_formats"][model_format]["model_file"]
+    other_file = {"model.onnx": "model.skops", "model.skops": "model.onnx"}[model_file]
+    dockerfile = (rendered_project / "Dockerfile").read_text(encoding="utf-8")
+    compose = (rendered_project / "compose.yaml").read_text(encoding="utf-8")
+    if model_file == "model.skops":  # the sample models of other patterns stay ONNX
+        assert f"/srv/models/{other_file}" not in dockerfile + compose
+    assert ("ARG TORCH_INDEX_URL" in dockerfile) == (
+        model_format == "pytorch" and combination["model_delivery"] == "in_image"
+    )
+
+
+@pytest.mark.parametrize(
+    "answers",
+    generable_combinations(),
+    ids=[combination_id(answers) for answers in generable_combinations()],
+)
+def test_every_generable_combination_renders(answers: dict[str, str], tmp_path: Path) -> None:
+    """The project tier runs a subset (tests/matrix.py); every combination still renders."""
+    project = render_project(resolve_answers(CATALOGUE, answers), tmp_path).project_dir
+    leftovers = [
+        str(path)
+        for path in project.rglob("*")
+        if path.is_file()
+        and "{{" in path.read_text(encoding="utf-8", errors="replace")
+        and "cookiecutter" in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert leftovers == []

@@ -43,8 +43,11 @@ from app.model.runner import ModelRunner
 from app.store.database import database_url, ensure_schema, open_engine
 from app.store.schema import FEATURE_COLUMNS, records
 from app.store.seed import seed_records
+from app.training.formats import MODEL_FILE_NAMES, declared_format
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The primary model's file depends on the project's model format (model.onnx or model.skops).
+PRIMARY_MODEL_FILE = MODEL_FILE_NAMES[declared_format(PROJECT_ROOT / "pyproject.toml")]
 SMALL = 10_000
 ROUNDS = 2
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -187,7 +190,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--chunk-size", type=int, default=1000)
-    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "model.onnx")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / PRIMARY_MODEL_FILE)
     parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
     arguments = parser.parse_args()

@@ -32,10 +32,13 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/cache.py` works
 
+from app.training.formats import MODEL_FILE_NAMES, declared_format
 from bench.predictor import free_port, wait_until_ready
 from bench.redis_server import private_redis
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The primary model's file depends on the project's model format (model.onnx or model.skops).
+PRIMARY_MODEL_FILE = MODEL_FILE_NAMES[declared_format(PROJECT_ROOT / "pyproject.toml")]
 ROW = [5.1, 3.5, 1.4, 0.2]
 HEADERS = {"Content-Type": "application/json"}
 RECORDS = 10_000
@@ -201,7 +204,7 @@ def _mean_store_read_us(metrics: str) -> float:
 def main() -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "model.onnx")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / PRIMARY_MODEL_FILE)
     parser.add_argument("--seconds", type=float, default=3.0, help="per scenario")
     arguments = parser.parse_args()
     model = arguments.model.resolve()

@@ -33,10 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/jo
 
 from app.jobs.records import GROUP, QueueKeys
 from app.model.runner import ModelRunner
+from app.training.formats import MODEL_FILE_NAMES, declared_format
 from bench.predictor import IRIS_ROW, Result, free_port, time_calls, wait_until_ready
 from bench.redis_server import private_redis
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The primary model's file depends on the project's model format (model.onnx or model.skops).
+PRIMARY_MODEL_FILE = MODEL_FILE_NAMES[declared_format(PROJECT_ROOT / "pyproject.toml")]
 HEADERS = {"Content-Type": "application/json"}
 
 
@@ -63,7 +66,7 @@ def model_latency(models: Path, seconds: float) -> None:
     """Per-row latency of the fast and the slow model, at batch 1 and 32."""
     print(f"{'model':<18} {'batch':>6} {'p50 µs/row':>12} {'p99 µs/row':>12}")
     for name, path in [
-        ("iris-classifier", models / "model.onnx"),
+        ("iris-classifier", models / PRIMARY_MODEL_FILE),
         ("iris-forest", models / "iris-forest" / "model.onnx"),
     ]:
         runner = ModelRunner()
@@ -153,7 +156,7 @@ def main() -> int:
         keys = QueueKeys("bench")
         common = {"REDIS_URL": url, "QUEUE_NAME": "bench", "LOG_LEVEL": "WARNING"}
         api_env = {f"JOB_API_{k}": v for k, v in common.items()}
-        api_env |= {"JOB_API_MODEL_URI": str(models / "model.onnx")}
+        api_env |= {"JOB_API_MODEL_URI": str(models / PRIMARY_MODEL_FILE)}
         api_env |= {"JOB_API_MAX_QUEUE_LENGTH": str(arguments.jobs * 2)}
         api_port = free_port()
         api_command = [sys.executable, "-m", "uvicorn", "app.jobs.api:create_app", "--factory"]
@@ -163,7 +166,7 @@ def main() -> int:
         worker_port = free_port()
         worker_env = {f"WORKER_{k}": v for k, v in common.items()}
         worker_env |= {
-            "WORKER_MODEL_URI": str(models / "model.onnx"),
+            "WORKER_MODEL_URI": str(models / PRIMARY_MODEL_FILE),
             "WORKER_HEALTH_PORT": str(worker_port),
             "WORKER_BATCH_SIZE": str(arguments.batch_size),
         }

@@ -29,8 +29,11 @@ from app.model.loading import open_model
 from app.model.runner import ModelRunner
 from app.model.signature import NUMPY_DTYPES
 from app.model.source import fetch_model_files
+from app.training.formats import MODEL_FILE_NAMES, declared_format
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The primary model's file depends on the project's model format (model.onnx or model.skops).
+PRIMARY_MODEL_FILE = MODEL_FILE_NAMES[declared_format(PROJECT_ROOT / "pyproject.toml")]
 IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
 HEADERS = {"Content-Type": "application/json"}
 
@@ -80,7 +83,7 @@ def bench_in_process(model_path: Path, seconds: float, row: list[float]) -> list
     runner.load(str(model_path))
     core = time_calls(lambda: runner.predict([row]), seconds)
     return [
-        Result("raw onnxruntime session.run", *raw),
+        Result(f"raw {model.metadata.format} session.run", *raw),
         Result("ModelRunner.predict (core)", *core),
     ]
 
@@ -191,7 +194,7 @@ def report(results: list[Result]) -> None:
 def main() -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "model.onnx")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / PRIMARY_MODEL_FILE)
     parser.add_argument("--seconds", type=float, default=4.0, help="per scenario")
     arguments = parser.parse_args()
     model_path = arguments.model.resolve()

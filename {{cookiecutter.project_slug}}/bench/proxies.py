@@ -34,9 +34,12 @@ from pathlib import Path
 
 import httpx
 
+from app.training.formats import MODEL_FILE_NAMES, declared_format
 from app.training.train import train_and_export
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The primary model's file depends on the project's model format (model.onnx or model.skops).
+PRIMARY_MODEL_FILE = MODEL_FILE_NAMES[declared_format(PROJECT_ROOT / "pyproject.toml")]
 ROW = [6.0, 2.7, 5.1, 1.6]
 TARGET_MS = 2.0
 MODELS = ["iris-classifier", "iris-tree", "iris-bayes", "iris-pca", "iris-pca-classifier"]
@@ -133,7 +136,7 @@ def verdict(extra_ms: float) -> str:
 
 def bench_gateway(models: Path, requests: int) -> None:
     """The gateway against the predictor alone."""
-    with services([predictor(models, "model.onnx")]) as (backend,):
+    with services([predictor(models, PRIMARY_MODEL_FILE)]) as (backend,):
         gateway = ("app.proxy.gateway.app:create_app", {"GATEWAY_PREDICTOR_URL": backend})
         with services([gateway]) as (front,):
             body = {"rows": [ROW]}

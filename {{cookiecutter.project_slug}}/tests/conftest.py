@@ -8,20 +8,22 @@ from typing import Any
 import pytest
 
 from app.training.train import train_and_export
+from tests.support import MODEL_FORMAT, PRIMARY_MODEL_FILE
 
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """model.onnx and metadata.json, trained by the project's script, with every other
-    artefact it can train (one run: a folder each, and records.json) beside them."""
+    """The primary model (model.onnx or model.skops) and metadata.json, trained by the
+    project's script, with every other artefact it can train (one run: a folder each, and
+    records.json) beside them."""
     out_dir = tmp_path_factory.mktemp("model")
-    train_and_export(out_dir, ["all"], log=lambda _line: None)
+    train_and_export(out_dir, ["all"], log=lambda _line: None, model_format=MODEL_FORMAT)
     return out_dir
 
 
 @pytest.fixture(scope="session")
 def model_path(model_dir: Path) -> Path:
-    return model_dir / "model.onnx"
+    return model_dir / PRIMARY_MODEL_FILE
 
 
 @pytest.fixture

@@ -17,8 +17,13 @@ from pydantic_settings import BaseSettings
 
 import app
 from app.settings import ServiceSettings
+from app.training.formats import MODEL_FILE_NAMES, declared_format
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MODEL_FORMAT = declared_format(PROJECT_ROOT / "pyproject.toml")
+"""The project's model format, as Kata wrote it into pyproject.toml: the tests train it."""
+PRIMARY_MODEL_FILE = MODEL_FILE_NAMES[MODEL_FORMAT]
+"""The primary model's file: model.onnx, or model.skops for the sklearn format."""
 MODEL_NAME = "iris-classifier"
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 VIRGINICA = [6.7, 3.0, 5.2, 2.3]

@@ -22,7 +22,8 @@ from app.model.signature import TensorSpec
 from app.model.tensors import InputTensor
 
 SERVER_NAME = "kata-predictor"
-PLATFORM = "onnxruntime_onnx"
+PLATFORMS = {"onnx": "onnxruntime_onnx", "sklearn": "sklearn_skops"}
+"""The v2 `platform` of each model format: the runtime, then the file format."""
 
 _ERRORS = documented_errors(
     {
@@ -54,7 +55,7 @@ def build_v2_router(runner: ModelRunner, is_ready: Callable[[], bool] | None = N
         return ModelMetadataResponse(
             name=name,
             versions=[runner.metadata.version],
-            platform=PLATFORM,
+            platform=PLATFORMS[runner.metadata.format],
             inputs=[_tensor_metadata(spec) for spec in signature.inputs],
             outputs=[_tensor_metadata(spec) for spec in signature.outputs],
         )

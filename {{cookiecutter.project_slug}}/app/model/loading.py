@@ -1,5 +1,6 @@
-"""Verify fetched model files and open them with ONNX Runtime."""
+"""Verify fetched model files and open them: ONNX Runtime, or scikit-learn through skops."""
 
+import importlib
 from dataclasses import dataclass
 from typing import cast
 
@@ -48,7 +49,10 @@ def open_model(
         files.model_location,
         f"{files.metadata_location} (model_sha256)",
     )
-    session = _open_session(files, inference_threads)
+    if metadata.format == "sklearn":
+        session = _open_sklearn_session(files)
+    else:
+        session = _open_session(files, inference_threads)
     signature = signature_from_session(session)
     _check_recorded_signature(metadata, signature, files.metadata_location)
     return LoadedModel(
@@ -73,6 +77,19 @@ def _open_session(files: ModelFiles, inference_threads: int) -> InferenceSession
         )
     except Exception as error:  # ONNX Runtime raises several unrelated types for bad graphs
         raise ModelLoadError(f"ONNX Runtime cannot open {files.model_location}: {error}") from error
+    return cast("InferenceSession", session)
+
+
+def _open_sklearn_session(files: ModelFiles) -> InferenceSession:
+    # The module, and skops with it, ships only in projects whose model format is sklearn.
+    try:
+        backend = importlib.import_module("app.model.sklearn_session")
+    except ModuleNotFoundError as error:
+        raise ModelLoadError(
+            f"{files.metadata_location} says format 'sklearn', but this project serves ONNX "
+            "models only (generate it with model_format=sklearn to serve scikit-learn)"
+        ) from error
+    session = backend.open_sklearn_session(files.model, files.model_location)
     return cast("InferenceSession", session)
 
 

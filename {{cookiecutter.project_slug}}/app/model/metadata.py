@@ -1,4 +1,4 @@
-"""metadata.json: what the training script records beside model.onnx."""
+"""metadata.json: what the training script records beside the model file."""
 
 from typing import Any, Literal, Self
 
@@ -7,6 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from app.model.errors import ModelLoadError
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+StoredFormat = Literal["onnx", "sklearn"]
+"""How the model file is stored: an ONNX graph, or a scikit-learn estimator saved with skops."""
 
 Task = Literal["classification", "regression", "transform"]
 """What /predict answers per row: a class, a number, or a feature vector for a next model."""
@@ -27,10 +30,12 @@ class ModelMetadata(BaseModel):
     """Class names, indexed by the columns of the `probabilities` output (classifiers only)."""
     feature_names: list[str] | None = None
     """Names accepted as keys when a row is sent as an object; None allows list rows only."""
+    format: StoredFormat = "onnx"
+    """How to open the model file; files written before the field existed are ONNX."""
     model_sha256: str = Field(pattern=SHA256_PATTERN)
-    """sha256 of model.onnx, checked on every load."""
+    """sha256 of the model file, checked on every load."""
     signature: dict[str, Any] | None = None
-    """The graph's inputs and outputs as recorded at export; must match the graph."""
+    """The model's inputs and outputs as recorded at export; must match the opened model."""
     predict_output: str | None = Field(default=None, min_length=1)
     """The output /predict reads, for an imported model whose outputs are named otherwise;
     None: `probabilities` for a classifier, the one float output for the other tasks."""

@@ -89,11 +89,23 @@ def _read_pair(model_path: Path) -> ModelFiles:
     )
 
 
+MODEL_SUFFIXES = (".onnx", ".skops")
+"""The model files training writes: ONNX graphs, and scikit-learn pipelines saved by skops."""
+
+
 def _read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise ModelLoadError(f"cannot read {path}: {error.strerror or error}") from error
+        reason = f"cannot read {path}: {error.strerror or error}"
+        raise ModelLoadError(reason + _sibling_hint(path)) from error
+
+
+def _sibling_hint(path: Path) -> str:
+    # The settings default to models/model.onnx; a sklearn project trains models/model.skops.
+    siblings = [path.with_suffix(suffix) for suffix in MODEL_SUFFIXES if suffix != path.suffix]
+    found = [sibling for sibling in siblings if path.suffix in MODEL_SUFFIXES and sibling.is_file()]
+    return f" ({found[0]} exists: point the *_MODEL_URI setting at it)" if found else ""
 
 
 def _download_pair(model_url: str, timeout_s: float) -> ModelFiles:

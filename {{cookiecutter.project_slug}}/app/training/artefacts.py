@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from app.features import fit_pipeline, fitted_state, output_names
 from app.training.data import RANDOM_STATE, Dataset, Split
+from app.training.formats import exporter_module
 from app.training.onnx_export import check_labels, check_values, export_onnx, open_session
 
 PCA_NAMES = ["pc1", "pc2"]
@@ -40,9 +41,11 @@ class Exported:
 class Fits:
     """The run's shared fits, each made once: later models train on earlier outputs."""
 
-    def __init__(self, dataset: Dataset, split: Split) -> None:
+    def __init__(self, dataset: Dataset, split: Split, model_format: str = "onnx") -> None:
         self.dataset = dataset
         self.split = split
+        self.model_format = model_format
+        """How the primary model is trained and saved (app/training/formats.py)."""
 
     @cached_property
     def pca(self) -> Pipeline:
@@ -108,13 +111,19 @@ def _pca_features(fits: Fits) -> Callable[[npt.NDArray[np.float64]], npt.NDArray
 
 
 def _iris_classifier(fits: Fits) -> Exported:
-    model = Pipeline(
+    if fits.model_format != "onnx":
+        return cast("Exported", exporter_module(fits.model_format).export_primary(fits))
+    return _classifier(iris_pipeline(), "iris-classifier", fits, _raw, fits.dataset.feature_names)
+
+
+def iris_pipeline() -> Pipeline:
+    """The primary model of the onnx and sklearn formats, unfitted."""
+    return Pipeline(
         [
             ("scaler", StandardScaler()),
             ("classifier", LogisticRegression(C=1.0, max_iter=500, random_state=RANDOM_STATE)),
         ]
     )
-    return _classifier(model, "iris-classifier", fits, _raw, fits.dataset.feature_names)
 
 
 def _iris_pca(fits: Fits) -> Exported:
@@ -196,7 +205,7 @@ ARTEFACTS: dict[str, Artefact] = {
             "scaler + logistic regression on the four measurements",
             {"scaler": "StandardScaler", **_LOGISTIC},
             _iris_classifier,
-            directory="",  # models/model.onnx: what the predictor serves by default
+            directory="",  # models/model.onnx (.skops): what the predictor serves by default
         ),
         Artefact(
             "iris-pca",

@@ -7,15 +7,16 @@ import pytest
 
 from app.model.source import sha256_hex
 from tests.e2e.server import uvicorn_server
-from tests.support import SETOSA, serving_directory, wait_until
+from tests.support import PRIMARY_MODEL_FILE, SETOSA, serving_directory, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 def test_model_downloaded_over_http_is_served(model_dir: Path, tmp_path: Path):
-    pin = sha256_hex((model_dir / "model.onnx").read_bytes())
+    pin = sha256_hex((model_dir / PRIMARY_MODEL_FILE).read_bytes())
     with serving_directory(model_dir) as base_url:
-        env = {"PREDICTOR_MODEL_URI": f"{base_url}/model.onnx", "PREDICTOR_MODEL_SHA256": pin}
+        model_uri = f"{base_url}/{PRIMARY_MODEL_FILE}"
+        env = {"PREDICTOR_MODEL_URI": model_uri, "PREDICTOR_MODEL_SHA256": pin}
         with uvicorn_server(env, tmp_path) as server:
             server.wait_until_ready()
             response = httpx.post(f"{server.base_url}/predict", json={"rows": [SETOSA]})
@@ -25,7 +26,8 @@ def test_model_downloaded_over_http_is_served(model_dir: Path, tmp_path: Path):
 
 def test_pinned_checksum_mismatch_keeps_the_server_unready(model_dir: Path, tmp_path: Path):
     with serving_directory(model_dir) as base_url:
-        env = {"PREDICTOR_MODEL_URI": f"{base_url}/model.onnx", "PREDICTOR_MODEL_SHA256": "0" * 64}
+        model_uri = f"{base_url}/{PRIMARY_MODEL_FILE}"
+        env = {"PREDICTOR_MODEL_URI": model_uri, "PREDICTOR_MODEL_SHA256": "0" * 64}
         with uvicorn_server(env, tmp_path) as server:
 
             def failure_logged() -> bool:

@@ -13,7 +13,7 @@ from app.proxy.endpoints import Endpoint, parse_endpoints, parse_pairs
 from app.proxy.outcomes import Answered, Failed, Refused
 from tests.processes import RunningService, running
 from tests.proxy.topology import logged_request_ids, nowhere, start_predictor
-from tests.support import SETOSA, wait_until
+from tests.support import PRIMARY_MODEL_FILE, SETOSA, wait_until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -35,7 +35,7 @@ class Recorder:
 @pytest.fixture(scope="module")
 def predictors(model_dir: Path, log_dir: Path) -> Iterator[dict[str, RunningService]]:
     """A healthy predictor, a slow one, and one that never loads its model."""
-    model = model_dir / "model.onnx"
+    model = model_dir / PRIMARY_MODEL_FILE
     healthy = start_predictor("healthy", model, log_dir)
     slow = start_predictor("slow", model, log_dir, test_delay_s=0.5)
     broken = start_predictor("broken", model_dir / "missing.onnx", log_dir)

@@ -10,7 +10,7 @@ import pytest
 from app.model.source import sha256_hex
 from app.settings import PredictorSettings
 from tests.service.harness import eventually, running_app, wait_until_ready
-from tests.support import MODEL_NAME, SETOSA, serving_directory
+from tests.support import MODEL_NAME, PRIMARY_MODEL_FILE, SETOSA, serving_directory
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 async def test_live_at_once_ready_only_after_a_slow_download(model_dir: Path):
     gate = threading.Event()
     with serving_directory(model_dir, gate=gate) as base_url:
-        settings = PredictorSettings(model_uri=f"{base_url}/model.onnx")
+        settings = PredictorSettings(model_uri=f"{base_url}/{PRIMARY_MODEL_FILE}")
         async with running_app(settings) as client:
             assert (await client.get("/v2/health/live")).status_code == 200
             not_ready = await client.get("/v2/health/ready")
@@ -35,9 +35,9 @@ async def test_live_at_once_ready_only_after_a_slow_download(model_dir: Path):
 
 
 async def test_loads_from_a_url_with_a_pinned_checksum(model_dir: Path):
-    pin = sha256_hex((model_dir / "model.onnx").read_bytes())
+    pin = sha256_hex((model_dir / PRIMARY_MODEL_FILE).read_bytes())
     with serving_directory(model_dir) as base_url:
-        settings = PredictorSettings(model_uri=f"{base_url}/model.onnx", model_sha256=pin)
+        settings = PredictorSettings(model_uri=f"{base_url}/{PRIMARY_MODEL_FILE}", model_sha256=pin)
         async with running_app(settings) as client:
             await wait_until_ready(client)
             response = await client.post("/predict", json={"rows": [SETOSA]})
@@ -51,7 +51,7 @@ async def test_checksum_mismatch_keeps_the_server_unready_and_says_why(
     metadata_path = model_copy / "metadata.json"
     metadata = json.loads(metadata_path.read_text())
     metadata_path.write_text(json.dumps({**metadata, "model_sha256": "0" * 64}))
-    settings = PredictorSettings(model_uri=str(model_copy / "model.onnx"))
+    settings = PredictorSettings(model_uri=str(model_copy / PRIMARY_MODEL_FILE))
 
     async with running_app(settings) as client:
         await eventually(lambda: _load_failure(caplog) is not None, "the load failure log line")
@@ -70,7 +70,7 @@ async def test_checksum_mismatch_keeps_the_server_unready_and_says_why(
 async def test_missing_model_keeps_the_server_unready(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
-    settings = PredictorSettings(model_uri=str(tmp_path / "model.onnx"))
+    settings = PredictorSettings(model_uri=str(tmp_path / PRIMARY_MODEL_FILE))
 
     async with running_app(settings) as client:
         await eventually(lambda: _load_failure(caplog) is not None, "the load failure log line")

@@ -9,7 +9,7 @@ import pytest
 
 from app.settings import PredictorSettings
 from tests.service.harness import running_app, wait_until_ready
-from tests.support import MODEL_NAME, SETOSA, VIRGINICA
+from tests.support import MODEL_NAME, PRIMARY_MODEL_FILE, SETOSA, VIRGINICA
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,7 @@ async def test_a_transform_answers_features_for_the_next_model(model_dir: Path):
 
 async def test_ids_are_looked_up_in_the_record_store(model_dir: Path):
     settings = PredictorSettings(
-        model_uri=str(model_dir / "model.onnx"), records_uri=str(model_dir / "records.json")
+        model_uri=str(model_dir / PRIMARY_MODEL_FILE), records_uri=str(model_dir / "records.json")
     )
     async with running_app(settings) as client:
         await wait_until_ready(client)

@@ -31,7 +31,8 @@ async def test_model_metadata_comes_from_the_graph(
 
     assert body["name"] == MODEL_NAME
     assert body["versions"] == [metadata["version"]]
-    assert body["platform"] == "onnxruntime_onnx"
+    platforms = {"onnx": "onnxruntime_onnx", "sklearn": "sklearn_skops"}
+    assert body["platform"] == platforms[metadata.get("format", "onnx")]
     assert body["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 4]}]
     assert [output["name"] for output in body["outputs"]] == ["label", "probabilities"]
 

@@ -23,7 +23,7 @@ from app.model import (
 )
 from app.model.source import sha256_hex
 from app.training.onnx_export import export_onnx
-from tests.support import SETOSA, VIRGINICA
+from tests.support import PRIMARY_MODEL_FILE, SETOSA, VIRGINICA
 
 
 class RecordingObserver:
@@ -145,7 +145,7 @@ def test_metadata_checksum_mismatch_keeps_the_runner_unready(model_copy: Path):
     runner = ModelRunner()
 
     with pytest.raises(ChecksumMismatchError, match=r"checksum mismatch.*model_sha256"):
-        runner.load(str(model_copy / "model.onnx"))
+        runner.load(str(model_copy / PRIMARY_MODEL_FILE))
     assert not runner.ready
 
 
@@ -164,7 +164,7 @@ def test_recorded_signature_must_match_the_graph(model_copy: Path, metadata: dic
     _rewrite_metadata(model_copy, signature=signature)
 
     with pytest.raises(ModelLoadError, match="does not match the model graph"):
-        ModelRunner().load(str(model_copy / "model.onnx"))
+        ModelRunner().load(str(model_copy / PRIMARY_MODEL_FILE))
 
 
 def test_metadata_without_a_checksum_is_refused(model_copy: Path):
@@ -175,23 +175,27 @@ def test_metadata_without_a_checksum_is_refused(model_copy: Path):
     with pytest.raises(
         ModelLoadError, match="not valid model metadata: model_sha256: Field required"
     ):
-        ModelRunner().load(str(model_copy / "model.onnx"))
+        ModelRunner().load(str(model_copy / PRIMARY_MODEL_FILE))
 
 
-def test_bytes_that_are_not_onnx_are_refused(model_copy: Path):
-    garbage = b"not an onnx graph"
-    (model_copy / "model.onnx").write_bytes(garbage)
+# What each format's backend says about a file it cannot read.
+UNREADABLE = {"onnx": "ONNX Runtime cannot open", "sklearn": "is not a readable skops file"}
+
+
+def test_bytes_that_are_not_a_model_are_refused(model_copy: Path, metadata: dict[str, Any]):
+    garbage = b"not a model file"
+    (model_copy / PRIMARY_MODEL_FILE).write_bytes(garbage)
     _rewrite_metadata(model_copy, model_sha256=sha256_hex(garbage))
 
-    with pytest.raises(ModelLoadError, match="ONNX Runtime cannot open"):
-        ModelRunner().load(str(model_copy / "model.onnx"))
+    with pytest.raises(ModelLoadError, match=UNREADABLE[metadata.get("format", "onnx")]):
+        ModelRunner().load(str(model_copy / PRIMARY_MODEL_FILE))
 
 
 def test_labels_must_match_the_probability_columns(model_copy: Path):
     _rewrite_metadata(model_copy, labels=["a", "b"], signature=None)
 
     with pytest.raises(ModelLoadError, match="2 labels but 'probabilities' has 3 columns"):
-        ModelRunner().load(str(model_copy / "model.onnx"))
+        ModelRunner().load(str(model_copy / PRIMARY_MODEL_FILE))
 
 
 def _regressor(folder: Path) -> Path:
@@ -240,7 +244,7 @@ def test_a_classifier_without_labels_is_refused(model_copy: Path, metadata: dict
     (model_copy / "metadata.json").write_text(json.dumps(metadata))
 
     with pytest.raises(ModelLoadError, match="a classification model must list its class names"):
-        ModelRunner().load(str(model_copy / "model.onnx"))
+        ModelRunner().load(str(model_copy / PRIMARY_MODEL_FILE))
 
 
 def test_a_regression_with_a_wide_output_is_refused(model_dir: Path, tmp_path: Path):

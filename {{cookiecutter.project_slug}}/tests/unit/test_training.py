@@ -10,6 +10,7 @@ import pytest
 
 from app.training.artefacts import ARTEFACTS
 from app.training.train import main
+from tests.support import PRIMARY_MODEL_FILE
 
 
 def test_metadata_describes_the_exported_model(model_path: Path, metadata: dict[str, Any]):
@@ -44,7 +45,8 @@ def test_command_line_reproduces_the_same_bytes_and_version(
 ):
     assert main(["--out", str(tmp_path)]) == 0
 
-    assert (tmp_path / "model.onnx").read_bytes() == (model_dir / "model.onnx").read_bytes()
+    retrained = (tmp_path / PRIMARY_MODEL_FILE).read_bytes()
+    assert retrained == (model_dir / PRIMARY_MODEL_FILE).read_bytes()
     assert (tmp_path / "metadata.json").read_text() == (model_dir / "metadata.json").read_text()
     progress = capsys.readouterr().out
     assert "held-out accuracy" in progress
@@ -69,7 +71,7 @@ def test_the_version_does_not_depend_on_which_models_were_asked_for(
 
     tree = json.loads((tmp_path / "iris-tree" / "metadata.json").read_text())
     assert tree["version"] == metadata["version"]
-    assert not (tmp_path / "model.onnx").exists()
+    assert not (tmp_path / PRIMARY_MODEL_FILE).exists()
 
 
 def test_each_model_records_what_it_answers(model_dir: Path):

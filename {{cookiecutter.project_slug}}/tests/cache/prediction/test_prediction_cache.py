@@ -11,7 +11,7 @@ import pytest
 from tests.cache.harness import fresh_database, keys, metric
 from tests.processes import RunningService, running, start_service
 from tests.redis_server import RedisServer, redis_server
-from tests.support import SETOSA, VIRGINICA, wait_until
+from tests.support import PRIMARY_MODEL_FILE, SETOSA, VIRGINICA, wait_until
 
 CACHED_PREDICTOR = "app.cache.prediction.app:create_app"
 LOOKUPS = "predictor_prediction_cache_lookups_total"
@@ -82,7 +82,8 @@ def test_by_id_answers_go_through_the_cache_too(
     model_dir: Path, redis: RedisServer, tmp_path: Path
 ):
     url, records = fresh_database(redis), str(model_dir / "records.json")
-    started = start_cached("by-id", model_dir / "model.onnx", url, tmp_path, records_uri=records)
+    model = model_dir / PRIMARY_MODEL_FILE
+    started = start_cached("by-id", model, url, tmp_path, records_uri=records)
     with running(started):
         by_id = httpx.post(f"{started.base_url}/predict/by-id", json={"ids": ["0"]})
         again = httpx.post(f"{started.base_url}/predict/by-id", json={"ids": ["0"]})
@@ -135,11 +136,11 @@ def test_a_new_model_version_never_reads_the_old_answers(
     metadata["version"] = "retrained-2"
     (retrained / "metadata.json").write_text(json.dumps(metadata))
 
-    old = start_cached("old", model_dir / "model.onnx", url, tmp_path)
+    old = start_cached("old", model_dir / PRIMARY_MODEL_FILE, url, tmp_path)
     with running(old):
         predict(old, [SETOSA])
         old_answer = predict(old, [SETOSA])
-    new = start_cached("new", retrained / "model.onnx", url, tmp_path)
+    new = start_cached("new", retrained / PRIMARY_MODEL_FILE, url, tmp_path)
     with running(new):
         new_answer = predict(new, [SETOSA])
         new_again = predict(new, [SETOSA])

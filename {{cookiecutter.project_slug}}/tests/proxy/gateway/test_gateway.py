@@ -21,7 +21,7 @@ from tests.proxy.topology import (
     nowhere,
     start_predictor,
 )
-from tests.support import SETOSA, VIRGINICA, wait_until
+from tests.support import PRIMARY_MODEL_FILE, SETOSA, VIRGINICA, wait_until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -31,14 +31,15 @@ FALLBACKS = "gateway_fallback_answers_total"
 
 @pytest.fixture(scope="module")
 def predictor(model_dir: Path, log_dir: Path) -> Iterator[RunningService]:
-    with running(start_predictor("predictor", model_dir / "model.onnx", log_dir)) as (served,):
+    model = model_dir / PRIMARY_MODEL_FILE
+    with running(start_predictor("predictor", model, log_dir)) as (served,):
         yield served
 
 
 @pytest.fixture(scope="module")
 def slow_predictor(model_dir: Path, log_dir: Path) -> Iterator[RunningService]:
     """Answers correctly, but only after 0.5 s (the test-only delay setting)."""
-    slow = start_predictor("slow", model_dir / "model.onnx", log_dir, test_delay_s=0.5)
+    slow = start_predictor("slow", model_dir / PRIMARY_MODEL_FILE, log_dir, test_delay_s=0.5)
     with running(slow) as (served,):
         yield served
 
@@ -139,7 +140,7 @@ async def test_fallback_policy_slow_predictor_is_the_flagged_fallback(
 async def test_killed_predictor_error_policy_is_502_fallback_policy_is_flagged(
     model_dir: Path, log_dir: Path
 ):
-    victim = start_predictor("victim", model_dir / "model.onnx", log_dir)
+    victim = start_predictor("victim", model_dir / PRIMARY_MODEL_FILE, log_dir)
     with running(victim):
         async with (
             _gateway(victim.base_url) as strict,
