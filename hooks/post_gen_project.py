@@ -60,6 +60,8 @@ def copy_imported_model(project_dir: Path, context: dict[str, Any]) -> None:
     target = project_dir / IMPORTED_MODEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(context["model_path"], target)
+
+
 def files_of_other_formats(project_dir: Path, context: dict[str, Any]) -> list[Path]:
     """Every file owned by a model format other than the chosen one (``_model_formats.*.files``):
     a format's exporter, backend and tests ship only in projects of that format."""

@@ -103,6 +103,8 @@ def test_the_matrix_covers_every_proxy_pattern_with_both_deliveries() -> None:
 
 
 MULTI_MODEL_PATTERNS = {"prep_pred", "serial_microservice", "parallel_microservice", "time_lag"}
+# Devices run an ONNX bundle: a skops pipeline cannot ship to them.
+ONNX_BUNDLE_PATTERNS = {"edge_ai"}
 
 
 def test_every_format_is_offered_by_the_single_model_patterns_only() -> None:
@@ -111,6 +113,8 @@ def test_every_format_is_offered_by_the_single_model_patterns_only() -> None:
         formats = {f for p, f in offered if p == pattern.id}
         if pattern.id in MULTI_MODEL_PATTERNS:
             assert formats == {"onnx"}, pattern.id
+        elif pattern.id in ONNX_BUNDLE_PATTERNS:
+            assert formats == {"onnx", "pytorch"}, pattern.id
         else:
             assert formats == {"onnx", "sklearn", "pytorch"}, pattern.id
 

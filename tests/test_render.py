@@ -10,7 +10,7 @@ import pytest
 
 from generator import render_project, resolve_answers
 from generator._check import CHECKS, CheckResult
-from tests.matrix import CATALOGUE, combination_id, generable_combinations
+from tests.matrix import CATALOGUE, combination_id, generable_combinations, model_answers
 
 CHECK_IDS = [check.__name__.removeprefix("check_") for check in CHECKS]
 
@@ -123,7 +123,8 @@ def test_the_format_shapes_dependencies_and_the_primary_model_file(
 )
 def test_every_generable_combination_renders(answers: dict[str, str], tmp_path: Path) -> None:
     """The project tier runs a subset (tests/matrix.py); every combination still renders."""
-    project = render_project(resolve_answers(CATALOGUE, answers), tmp_path).project_dir
+    given = model_answers(answers, tmp_path)
+    project = render_project(resolve_answers(CATALOGUE, given), tmp_path / "out").project_dir
     leftovers = [
         str(path)
         for path in project.rglob("*")
