@@ -10,6 +10,7 @@ import pytest
 
 from generator import render_project, resolve_answers
 from generator._check import CHECKS, CheckResult
+from generator._hooks import load_hook
 from tests.matrix import CATALOGUE, combination_id, generable_combinations, model_answers
 
 CHECK_IDS = [check.__name__.removeprefix("check_") for check in CHECKS]
@@ -70,7 +71,11 @@ def test_each_pattern_keeps_its_roles_files_and_drops_the_others(
     rendered_project: Path, combination: dict[str, str]
 ) -> None:
     used = {service.role for service in CATALOGUE.patterns[combination["pattern"]].services}
-    kept = set().union(*(_owned(role) for role in used))
+    other_formats = [f for f in CATALOGUE.model_formats if f != combination["model_format"]]
+    # A role's file that belongs to another model format goes with that format.
+    kept = set().union(*(_owned(role) for role in used)) - set().union(
+        *(_format_files(f) for f in other_formats)
+    )
     dropped = set().union(*(_owned(role) for role in CATALOGUE.context["_roles"])) - kept
     assert kept, "the pattern's roles own no files"
     assert [str(path) for path in sorted(kept) if not (rendered_project / path).is_file()] == []
@@ -88,7 +93,11 @@ def test_each_format_keeps_its_own_files_and_drops_the_others(
     rendered_project: Path, combination: dict[str, str]
 ) -> None:
     chosen = combination["model_format"]
-    kept = _format_files(chosen)
+    # A format's file that belongs to a role the pattern does not run (an edge test in a
+    # web project) goes with that role.
+    context = {**CATALOGUE.context, **combination}
+    unused = load_hook("post_gen_project").files_of_unused_roles(TEMPLATE, context)
+    kept = _format_files(chosen) - {path.relative_to(TEMPLATE) for path in unused}
     others = set().union(*(_format_files(f) for f in CATALOGUE.model_formats)) - kept
     assert [str(path) for path in sorted(kept) if not (rendered_project / path).is_file()] == []
     assert [str(path) for path in sorted(others) if (rendered_project / path).exists()] == []

@@ -77,7 +77,8 @@ class BundleManifest(BaseModel):
     size_ratio: float = Field(gt=0)
     """Bundle bytes / float model.onnx bytes."""
     sizes: dict[str, int]
-    """Bytes of each form the export made: float_onnx, float_ort, int8_onnx (networks), bundle."""
+    """Bytes of each form the export made: float_onnx, float_ort, int8_onnx and int8_ort
+    (networks), bundle."""
     signature: dict[str, Any]
     labels: list[str] | None = None
     feature_names: list[str] | None = None

@@ -6,7 +6,8 @@ bundle's held-out accuracy next to the float model's). What happens to the weigh
 on what produced the model, as metadata.json records it:
 
 - a network (PyTorch): int8, static QDQ quantization per channel, calibrated on the
-  training rows; it is several times smaller at about the same accuracy;
+  training rows, where it helps: shipped only when the int8 bundle is smaller than the fp32
+  one (a network of a few hundred weights is not), at about the same accuracy;
 - a scikit-learn graph (skl2onnx): shipped fp32. Its few hundred bytes of weights gain
   nothing from int8, and ONNX Runtime's quantizer cannot read the graph as exported
   (skl2onnx lists the ai.onnx domain twice); the manifest says so.
@@ -192,7 +193,12 @@ def export_bundle(
         if quantization.precision == "int8":
             int8_onnx = quantize_network(source, work_dir, data.calibration_rows)
             sizes["int8_onnx"] = int8_onnx.stat().st_size
-            bundle_bytes = to_ort_format(int8_onnx, work_dir / "int8")
+            int8_ort = to_ort_format(int8_onnx, work_dir / "int8")
+            sizes["int8_ort"] = len(int8_ort)
+            if len(int8_ort) < len(float_ort):
+                bundle_bytes = int8_ort
+            else:
+                quantization = _no_smaller(len(int8_ort), len(float_ort))
         sizes["bundle"] = len(bundle_bytes)
     accuracy = compare_accuracy(float_bytes, bundle_bytes, data, max_drop)
     manifest = _manifest(metadata, float_bytes, bundle_bytes, quantization, accuracy, sizes)
@@ -218,6 +224,19 @@ def _quantization(metadata: dict[str, Any], calibration_rows: int) -> Quantizati
             "a scikit-learn graph ships fp32: its weights are a few hundred bytes, so int8 "
             "saves nothing, and ONNX Runtime's quantizer cannot read skl2onnx graphs as "
             "exported (the ai.onnx domain is listed twice)"
+        ),
+    )
+
+
+def _no_smaller(int8_bytes: int, float_bytes: int) -> Quantization:
+    """int8 only where it helps: a network too small for its weights to outweigh the
+    quantization nodes ships fp32, and the manifest says why."""
+    return Quantization(
+        precision="fp32",
+        method="none",
+        reason=(
+            f"int8 made the bundle no smaller ({int8_bytes} bytes against {float_bytes} fp32): "
+            "the network's weights cost less than the quantization nodes"
         ),
     )
 

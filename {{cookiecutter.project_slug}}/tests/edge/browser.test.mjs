@@ -20,7 +20,7 @@ const ROWS = [
 // How far the page's probabilities may stray from the server's float model: fp32 in
 // WebAssembly against fp32 in native ONNX Runtime differ by float rounding only; an int8
 // bundle's outputs move in steps of 1/255.
-const TOLERANCE = { fp32: 1e-5, int8: 0.02 };
+const TOLERANCE = { fp32: 1e-5, int8: 0.05 };
 
 let browser;
 let page;

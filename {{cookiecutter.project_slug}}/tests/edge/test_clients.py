@@ -36,11 +36,19 @@ def server_predictions(server: RunningService, rows: list[list[float]]) -> dict:
 
 
 # How far a device's probabilities may stray from the server's float model: fp32 bundles by
-# float rounding only; an int8 bundle's outputs move in steps of 1/255.
-TOLERANCE = {"fp32": 1e-5, "int8": 0.02}
+# float rounding only; an int8 bundle's activations move in steps of 1/255, compounded
+# through the hidden layers (tests/edge/test_network_bundle.py bounds the same drift).
+TOLERANCE = {"fp32": 1e-5, "int8": 0.05}
 
 
-def assert_same_predictions(device: dict, server: dict, precision: str = "fp32") -> None:
+def bundle_precision(device_dir: Path) -> str:
+    """The precision of the bundle a device holds (fp32, or int8 for a network)."""
+    bundle = load_local(device_dir)
+    assert bundle is not None
+    return str(bundle.manifest["quantization"]["precision"])
+
+
+def assert_same_predictions(device: dict, server: dict, precision: str) -> None:
     assert (device["model_name"], device["model_version"]) == (
         server["model_name"],
         server["model_version"],
@@ -83,7 +91,9 @@ def test_python_client_command_line(edge_server: RunningService, tmp_path: Path)
     answered = client("predict", *map(str, VIRGINICA))
     assert answered.returncode == 0, answered.stderr
     assert_same_predictions(
-        json.loads(answered.stdout), server_predictions(edge_server, [VIRGINICA])
+        json.loads(answered.stdout),
+        server_predictions(edge_server, [VIRGINICA]),
+        bundle_precision(tmp_path),
     )
     refused = client("predict", "1", "2")
     assert refused.returncode == 1
@@ -112,7 +122,9 @@ def test_python_client_keeps_its_bundle_when_a_download_is_corrupt(
     kept = load_local(device)
     assert kept is not None
     assert (kept.sha256, kept.manifest["version"]) == (good.sha256, good.manifest["version"])
-    assert_same_predictions(predict(device, ROWS), server_predictions(edge_server, ROWS))
+    assert_same_predictions(
+        predict(device, ROWS), server_predictions(edge_server, ROWS), bundle_precision(device)
+    )
 
 
 def test_browser_predicts_like_the_server(edge_server: RunningService):
