@@ -150,3 +150,18 @@ def identity(
     model = helper.make_model(graph, opset_imports=OPSET)
     helper.set_model_props(model, properties or {})
     return _save(model, path)
+
+
+def external_weights(path: Path) -> Path:
+    """A valid regression whose weights sit in a separate file beside it, as torch's
+    default exporter writes them: model.onnx alone would not run."""
+    model = onnx.load(str(linear_regression(path)))
+    onnx.save(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=f"{path.name}.data",
+        size_threshold=0,
+    )
+    return path

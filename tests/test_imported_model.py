@@ -58,8 +58,12 @@ def refusal(result: Result) -> str:
             "output 'output_probability' is a sequence of maps (a ZipMap): export the "
             "classifier with zipmap disabled",
         ),
+        (
+            onnx_models.external_weights,
+            "keeps weights in separate files (w, b...); save it as one file",
+        ),
     ],
-    ids=["not-onnx", "string-input", "two-inputs", "image-input", "zipmap"],
+    ids=["not-onnx", "string-input", "two-inputs", "image-input", "zipmap", "external-weights"],
 )
 def test_a_model_kata_cannot_serve_is_refused_with_one_line_and_nothing_written(
     tmp_path: Path, build: Callable[[Path], Path], message: str

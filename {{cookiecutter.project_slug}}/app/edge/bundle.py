@@ -27,7 +27,8 @@ class FileFacts(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    file: str = Field(min_length=1)
+    # A plain file name: devices and the server join it to a folder, so no separators.
+    file: str = Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
     sha256: str = Field(pattern=SHA256_PATTERN)
     bytes: int = Field(gt=0)
 

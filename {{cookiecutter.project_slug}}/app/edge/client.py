@@ -13,6 +13,8 @@ runs the bundle with ONNX Runtime, without the network, and answers like POST /p
 import argparse
 import hashlib
 import json
+import os
+import re
 import shutil
 import sys
 import urllib.error
@@ -30,6 +32,10 @@ DEFAULT_DIR = Path("edge-device")
 CURRENT_FILE = "current.json"
 """Names the folder of the bundle in use; replaced atomically, so a switch is all or nothing."""
 MANIFEST_FILE = "manifest.json"
+LOCAL_MODEL_FILE = "model.ort"
+"""The model's name on the device: fixed, never taken from what the server sends."""
+BUNDLE_FOLDER_NAME = re.compile(r"^[0-9a-f]{16}$")
+"""Bundle folders are named after their model's sha256; nothing else in --dir is touched."""
 TIMEOUT_S = 30.0
 
 
@@ -77,7 +83,7 @@ def load_local(device_dir: Path) -> LocalBundle | None:
         return None
     folder = device_dir / json.loads(pointer.read_text())["folder"]
     manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    model = (folder / manifest["model"]["file"]).read_bytes()
+    model = (folder / LOCAL_MODEL_FILE).read_bytes()
     if sha256_hex(model) != manifest["model"]["sha256"]:
         raise SyncError(f"{folder} is corrupt: its model does not hash to its manifest's sha256")
     return LocalBundle(folder, manifest, model)
@@ -178,19 +184,37 @@ def _verify(model: bytes, expected: str, announced: str) -> None:
 
 
 def _install(device_dir: Path, manifest: dict[str, Any], model: bytes) -> None:
-    """Write the new bundle to its own folder, then switch the pointer to it atomically."""
+    """Write the new bundle to its own folder, then switch the pointer to it atomically.
+
+    The bundle in use until now stays (a `predict` may still be reading it); older bundle
+    folders go. Files are flushed to disk before the switch, so a power cut leaves either
+    bundle whole.
+    """
     folder_name = str(manifest["model"]["sha256"])[:16]
     folder = device_dir / folder_name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / manifest["model"]["file"]).write_bytes(model)
-    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    _write_durably(folder / LOCAL_MODEL_FILE, model)
+    _write_durably(folder / MANIFEST_FILE, json.dumps(manifest, indent=2).encode() + b"\n")
     pointer = device_dir / CURRENT_FILE
-    staged = device_dir / f"{CURRENT_FILE}.new"
-    staged.write_text(json.dumps({"folder": folder_name}) + "\n")
+    previous = json.loads(pointer.read_text())["folder"] if pointer.is_file() else None
+    staged = device_dir / f"{CURRENT_FILE}.{os.getpid()}.new"
+    _write_durably(staged, json.dumps({"folder": folder_name}).encode() + b"\n")
     staged.replace(pointer)
     for old in device_dir.iterdir():
-        if old.is_dir() and old.name != folder_name:
+        if (
+            old.is_dir()
+            and BUNDLE_FOLDER_NAME.match(old.name)
+            and (old / MANIFEST_FILE).is_file()
+            and old.name not in {folder_name, previous}
+        ):
             shutil.rmtree(old)
+
+
+def _write_durably(path: Path, content: bytes) -> None:
+    with path.open("wb") as file:
+        file.write(content)
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

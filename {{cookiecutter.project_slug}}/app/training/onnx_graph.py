@@ -111,12 +111,32 @@ def _load(path: Path) -> onnx.ModelProto:
     if not path.is_file():
         raise UnservableModelError(f"{path} is not a file")
     try:
-        model = onnx.load(str(path))
+        # Weights kept in a separate file would not travel with model.onnx: refuse them
+        # rather than let onnx.load read them from beside the file.
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as error:  # onnx raises DecodeError and others
+        raise UnservableModelError(_invalid(path, error)) from None
+    external = [
+        tensor.name
+        for tensor in model.graph.initializer
+        if tensor.data_location == onnx.TensorProto.EXTERNAL
+    ]
+    if external:
+        raise UnservableModelError(
+            f"{path} keeps weights in separate files ({', '.join(external[:3])}...); save it as "
+            "one file: onnx.save(model, path, save_as_external_data=False), or "
+            "torch.onnx.export(..., external_data=False)"
+        )
+    try:
         onnx.checker.check_model(model)
-    except Exception as error:  # onnx raises DecodeError, ValidationError and others
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UnservableModelError(f"{path} is not a valid ONNX model: {first_line}") from None
+    except Exception as error:  # ValidationError and others
+        raise UnservableModelError(_invalid(path, error)) from None
     return model
+
+
+def _invalid(path: Path, error: Exception) -> str:
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"{path} is not a valid ONNX model: {first_line}"
 
 
 def _tensor(value: onnx.ValueInfoProto) -> Tensor:

@@ -152,3 +152,27 @@ def test_browser_predicts_like_the_server(edge_server: RunningService):
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert (SCREENSHOTS / "prediction.png").stat().st_size > 0
     print(f"browser test {time.perf_counter() - started:.1f} s")
+
+
+def test_python_client_touches_only_its_bundle_folders(edge_server: RunningService, tmp_path: Path):
+    # The device folder may hold other things; only folders named like a bundle and holding a
+    # manifest are the client's to clean up, and the bundle in use before a sync stays.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "keep.txt").write_text("mine")
+    older = tmp_path / "0123456789abcdef"
+    older.mkdir()
+    (older / "manifest.json").write_text("{}")
+    previous = tmp_path / "fedcba9876543210"
+    previous.mkdir()
+    (previous / "manifest.json").write_text("{}")
+    (tmp_path / "current.json").write_text(json.dumps({"folder": previous.name}))
+
+    assert sync(edge_server.base_url, tmp_path).changed
+
+    assert (notes / "keep.txt").read_text() == "mine"
+    assert not older.exists()
+    assert previous.is_dir()
+    bundle = load_local(tmp_path)
+    assert bundle is not None
+    assert bundle.folder.name == bundle.sha256[:16]
