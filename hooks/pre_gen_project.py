@@ -99,9 +99,13 @@ def check_model_path(context: dict[str, Any]) -> None:
     new project's folder, not from where the user typed it), and the file must be an ONNX
     model whose signature the server can validate requests against.
     """
-    model_path = str(context.get("model_path", "")).strip()
-    if not model_path:
+    model_path = str(context.get("model_path", ""))
+    if not model_path.strip():
+        if model_path:
+            raise AnswerError("model_path", "is only blanks; leave it empty to train the sample")
         return
+    if model_path != model_path.strip():
+        raise AnswerError("model_path", f"{model_path!r} has blanks around it; remove them")
     imported = context["_imported_model"]
     if context["pattern"] not in imported["patterns"]:
         raise AnswerError(

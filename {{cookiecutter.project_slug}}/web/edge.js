@@ -69,8 +69,13 @@ function show(prediction) {
   document.getElementById('prediction').textContent = prediction.label;
   const table = document.getElementById('probabilities');
   table.replaceChildren(...Object.entries(prediction.probabilities).map(([name, value]) => {
+    // Class names come from the manifest: set as text, never parsed as HTML.
     const row = document.createElement('tr');
-    row.innerHTML = `<th>${name}</th><td>${(value * 100).toFixed(2)} %</td>`;
+    const label = document.createElement('th');
+    label.textContent = name;
+    const share = document.createElement('td');
+    share.textContent = `${(value * 100).toFixed(2)} %`;
+    row.append(label, share);
     return row;
   }));
 }

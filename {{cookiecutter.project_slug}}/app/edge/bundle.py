@@ -84,7 +84,8 @@ class BundleManifest(BaseModel):
     labels: list[str] | None = None
     feature_names: list[str] | None = None
     onnxruntime: str
-    """The ONNX Runtime version that converted it: devices need a runtime at least as new."""
+    """The ONNX Runtime version that converted it (the browser page runs onnxruntime-web as
+    pinned in package.json; the ORT format loads across these versions, as the tests check)."""
 
 
 def parse_manifest(raw: bytes, source: str) -> BundleManifest:

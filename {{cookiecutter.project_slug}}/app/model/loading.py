@@ -85,6 +85,8 @@ def _open_sklearn_session(files: ModelFiles) -> InferenceSession:
     try:
         backend = importlib.import_module("app.model.sklearn_session")
     except ModuleNotFoundError as error:
+        if error.name != "app.model.sklearn_session":  # skops or scikit-learn missing
+            raise ModelLoadError(f"cannot open a scikit-learn model: {error}") from error
         raise ModelLoadError(
             f"{files.metadata_location} says format 'sklearn', but this project serves ONNX "
             "models only (generate it with model_format=sklearn to serve scikit-learn)"

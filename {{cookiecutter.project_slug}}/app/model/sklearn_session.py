@@ -70,7 +70,10 @@ class SklearnSession:
         """Answer the requested outputs (all when None) for the rows in `input_feed`."""
         rows = self._rows(input_feed)
         outputs: dict[str, Callable[[], npt.NDArray[Any]]] = {
-            LABEL_OUTPUT: lambda: np.asarray(self._model.predict(rows), dtype=np.int64),
+            # The class's index (the column of `probabilities`), whatever the class values are.
+            LABEL_OUTPUT: lambda: np.asarray(
+                self._model.predict_proba(rows).argmax(axis=1), dtype=np.int64
+            ),
             PROBABILITIES_OUTPUT: lambda: np.asarray(
                 self._model.predict_proba(rows), dtype=np.float32
             ),

@@ -22,7 +22,11 @@ MODEL_FILE_NAMES: dict[str, str] = {
 EXPORTER_MODULES = {"sklearn": "app.training.skops_export", "pytorch": "app.training.torch_export"}
 
 
-def declared_format(pyproject: Path = Path("pyproject.toml")) -> str:
+PROJECT_PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+"""The project's own pyproject.toml, wherever the command runs from."""
+
+
+def declared_format(pyproject: Path = PROJECT_PYPROJECT) -> str:
     """The format pyproject.toml declares; onnx when the file or the setting is absent."""
     if not pyproject.is_file():
         return "onnx"
