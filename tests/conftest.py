@@ -5,7 +5,13 @@ from pathlib import Path
 import pytest
 
 from generator import render_project, resolve_answers
-from tests.matrix import CATALOGUE, combination_id, model_answers, offered_combinations
+from tests.matrix import (
+    CATALOGUE,
+    combination_id,
+    container_combinations,
+    model_answers,
+    offered_combinations,
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -18,6 +24,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             ids=[combination_id(c) for c in combinations],
             scope="module",
         )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The container tier runs on a subset (tests/matrix.py `container_combinations`).
+
+    Deselected rather than parametrized apart: one parameter list for every test of a
+    combination keeps its tests together, so each combination installs once.
+    """
+    built = {combination_id(c) for c in container_combinations()}
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        combination = callspec.params.get("combination") if callspec else None
+        if item.get_closest_marker("containers") is None or combination is None:
+            keep.append(item)
+        else:
+            (keep if combination_id(combination) in built else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

@@ -87,6 +87,30 @@ def offered_combinations() -> list[dict[str, str]]:
     return chosen
 
 
+CONTAINER_PATTERNS_EVERY_FORMAT = ("edge_ai",)
+"""Patterns whose images a model format changes beyond the primary model's training stage:
+the edge server's builder also exports the device bundle, int8 for a network."""
+
+
+def container_combinations() -> list[dict[str, str]]:
+    """The combinations whose images the container tier builds and runs: every onnx one,
+    and for each other format one per delivery (a format changes the builder's or the
+    runtime's dependencies alike in every pattern) plus CONTAINER_PATTERNS_EVERY_FORMAT.
+    Building images is the slowest part of the tier; this keeps CI within its time limit."""
+    chosen = []
+    seen: set[tuple[str, str]] = set()
+    for answers in offered_combinations():
+        key = (answers["model_format"], answers["model_delivery"])
+        if (
+            answers["model_format"] in FULL_FORMATS
+            or key not in seen
+            or answers["pattern"] in CONTAINER_PATTERNS_EVERY_FORMAT
+        ):
+            chosen.append(answers)
+            seen.add(key)
+    return chosen
+
+
 def combination_id(answers: dict[str, str]) -> str:
     parts = [answers["pattern"], answers["model_format"], answers["model_delivery"]]
     if IMPORTED_MODEL in answers:

@@ -6,7 +6,12 @@ import tomllib
 from pathlib import Path
 
 import generator
-from tests.matrix import CATALOGUE, generable_combinations, offered_combinations
+from tests.matrix import (
+    CATALOGUE,
+    container_combinations,
+    generable_combinations,
+    offered_combinations,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,3 +146,17 @@ def test_each_formats_files_exist_in_the_template() -> None:
         for glob in spec["files"]:
             assert list(template.glob(glob)), (model_format, glob)
         assert spec["model_file"] in {"model.onnx", "model.skops"}
+
+
+def test_the_container_tier_builds_every_onnx_project_and_each_format_per_delivery() -> None:
+    built = container_combinations()
+    runs = offered_combinations()
+    assert all(c in runs for c in built)
+    assert [c for c in runs if c["model_format"] == "onnx"] == [
+        c for c in built if c["model_format"] == "onnx"
+    ]
+    for model_format in ("sklearn", "pytorch"):
+        deliveries = {c["model_delivery"] for c in built if c["model_format"] == model_format}
+        assert deliveries == {"in_image", "load_at_start"}
+    edge = {c["model_format"] for c in runs if c["pattern"] == "edge_ai"}
+    assert edge == {c["model_format"] for c in built if c["pattern"] == "edge_ai"}
