@@ -9,9 +9,10 @@ from tests.support import SETOSA, VIRGINICA, wait_until
 
 def test_a_worker_killed_mid_batch_loses_no_job_and_no_answer_ever_changes(stack: JobStack):
     api = stack.start_api()
-    # Each batch is held 2 s before it runs: far longer than one poll of every job takes,
-    # so the SIGKILL lands while the batch seen running is still in the worker's hands.
-    first = stack.start_worker(WORKER_BATCH_SIZE="4", WORKER_TEST_DELAY_S="2")
+    # Each batch is held 4 s before it runs: far longer than one poll of every job takes,
+    # even on a loaded machine, so the SIGKILL lands while the batch seen running is still
+    # in the worker's hands (checked below, once the worker is dead).
+    first = stack.start_worker(WORKER_BATCH_SIZE="4", WORKER_TEST_DELAY_S="4")
     with running(api, first):
         job_ids = [submit(api, [SETOSA if index % 2 else VIRGINICA]) for index in range(24)]
         # A client's view: the first terminal answer seen for each job.
@@ -34,6 +35,9 @@ def test_a_worker_killed_mid_batch_loses_no_job_and_no_answer_ever_changes(stack
 
         wait_until(some_done_and_more_running, 20, what="a batch to be running")
         first.kill()  # SIGKILL while it holds a batch: no chance to hand anything back
+        # What the dead worker held: still running, with nobody left to finish it.
+        held = [job for job in running_when_killed if read(api, job)["status"] == "running"]
+        assert held, "the batch seen running finished before the kill landed"
 
         second = stack.start_worker(WORKER_BATCH_SIZE="4")
         with running(second):
@@ -44,7 +48,7 @@ def test_a_worker_killed_mid_batch_loses_no_job_and_no_answer_ever_changes(stack
     labels = [final[job_id]["result"]["predictions"][0]["label"] for job_id in job_ids]
     assert labels == ["virginica" if index % 2 == 0 else "setosa" for index in range(24)]
     # The killed batch was claimed after the visibility timeout and ran again.
-    assert {final[job_id]["attempts"] for job_id in running_when_killed} == {2}
+    assert {final[job_id]["attempts"] for job_id in held} == {2}
     assert stack.client().xlen(stack.key("stream")) == 0  # settled entries are deleted
 
 
