@@ -100,9 +100,6 @@ def fresh_venv_env(venv: Path) -> dict[str, str]:
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    # The venv lives for one test module: byte-compiling every installed file (torch's alone
-    # cost 25 s) would be wasted; Python compiles what the tests import anyway.
-    env["PIP_NO_COMPILE"] = "1"
     return env
 
 
