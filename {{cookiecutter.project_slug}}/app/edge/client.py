@@ -196,7 +196,7 @@ def _install(device_dir: Path, manifest: dict[str, Any], model: bytes) -> None:
     _write_durably(folder / LOCAL_MODEL_FILE, model)
     _write_durably(folder / MANIFEST_FILE, json.dumps(manifest, indent=2).encode() + b"\n")
     pointer = device_dir / CURRENT_FILE
-    previous = json.loads(pointer.read_text())["folder"] if pointer.is_file() else None
+    previous = _pointed_folder(pointer)
     staged = device_dir / f"{CURRENT_FILE}.{os.getpid()}.new"
     _write_durably(staged, json.dumps({"folder": folder_name}).encode() + b"\n")
     staged.replace(pointer)
@@ -208,6 +208,14 @@ def _install(device_dir: Path, manifest: dict[str, Any], model: bytes) -> None:
             and old.name not in {folder_name, previous}
         ):
             shutil.rmtree(old)
+
+
+def _pointed_folder(pointer: Path) -> str | None:
+    """The folder the pointer names, or None when there is no readable pointer."""
+    try:
+        return str(json.loads(pointer.read_text())["folder"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _write_durably(path: Path, content: bytes) -> None:
