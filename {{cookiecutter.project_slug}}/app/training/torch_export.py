@@ -112,7 +112,12 @@ def export_to_onnx(network: IrisNetwork, n_features: int) -> bytes:
         )
     if program is None:
         raise RuntimeError("torch.onnx.export returned no program")
-    return bytes(program.model_proto.SerializeToString())
+    model = program.model_proto
+    # The exporter annotates each node with the Python stack that produced it, file paths
+    # included: dropped, so the same training gives the same bytes wherever it runs.
+    for node in model.graph.node:
+        del node.metadata_props[:]
+    return bytes(model.SerializeToString())
 
 
 def check_export(
