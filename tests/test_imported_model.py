@@ -4,7 +4,6 @@ written, copied into the project, and the project wired to its signature."""
 from __future__ import annotations
 
 import copy
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +18,8 @@ from generator.cli import cli
 from local_extensions import onnx_graph_module
 from tests import onnx_models
 from tests.matrix import CATALOGUE
+from tests.test_cookiecutter import cookiecutter
 
-ROOT = Path(__file__).resolve().parents[1]
-COOKIECUTTER = str(Path(sys.executable).parent / "cookiecutter")
 pre_gen = load_hook("pre_gen_project")
 
 
@@ -187,15 +185,6 @@ def test_a_project_that_trains_its_sample_model_has_no_imported_model_tests(
     project = tmp_path / "iris-classifier"
     assert not (project / "tests" / "imported").exists()
     assert not (project / "model").exists()
-
-
-def cookiecutter(output: Path, *answers: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COOKIECUTTER, str(ROOT), "--no-input", "-o", str(output), *answers],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_plain_cookiecutter_imports_the_model_too(tmp_path: Path) -> None:
