@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from tests.matrix import (
     model_answers,
     offered_combinations,
 )
+from tests.scheduling import CombinationScheduling
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -24,6 +26,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             ids=[combination_id(c) for c in combinations],
             scope="module",
         )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> CombinationScheduling | None:
+    """`--dist=loadscope` (pyproject.toml) keeps each combination's project tier on one
+    worker (tests/scheduling.py); any other --dist is xdist's own."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    return CombinationScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -100,6 +100,12 @@ def fresh_venv_env(venv: Path) -> dict[str, str]:
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # The venv lives for one combination: byte-compiling every installed file at install
+    # (torch's alone costs 25 s) is wasted work, so pip skips it and Python writes the .pyc
+    # of what the tests import, once, as they import it. (Not PIP_NO_COMPILE=1: pip reads
+    # a --no-* variable's value as the option's own value, so that one keeps compiling.)
+    env["PIP_COMPILE"] = "0"
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
