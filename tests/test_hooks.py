@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -11,24 +10,11 @@ import yaml
 
 from generator._answers import load_answers_file
 from generator._hooks import load_hook
+from tests.hook_context import valid_context
 from tests.matrix import CATALOGUE
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
-
-
-def valid_context(**answers: str) -> dict[str, Any]:
-    context = copy.deepcopy(CATALOGUE.context)
-    context.update(
-        project_name="Fraud Scorer",
-        project_slug="fraud-scorer",
-        pattern="web_single",
-        model_format="onnx",
-        model_delivery="in_image",
-        python_version="3.11",
-    )
-    context.update(answers)
-    return context
 
 
 def test_default_answers_are_accepted() -> None:

@@ -3,7 +3,6 @@ written, copied into the project, and the project wired to its signature."""
 
 from __future__ import annotations
 
-import copy
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from generator._hooks import load_hook
 from generator.cli import cli
 from local_extensions import onnx_graph_module
 from tests import onnx_models
+from tests.hook_context import valid_context
 from tests.matrix import CATALOGUE
 from tests.test_cookiecutter import cookiecutter
 
@@ -90,24 +90,11 @@ def test_a_pattern_without_a_single_model_server_is_refused(tmp_path: Path) -> N
     )
 
 
-def context_with(**answers: str) -> dict[str, Any]:
-    context = copy.deepcopy(CATALOGUE.context)
-    context.update(
-        project_name="Churn",
-        project_slug="churn",
-        pattern="web_single",
-        model_format="onnx",
-        model_delivery="in_image",
-        python_version="3.11",
-    )
-    return {**context, **answers}
-
-
 def test_a_format_other_than_onnx_is_refused(tmp_path: Path) -> None:
     model = onnx_models.linear_regression(tmp_path / "model.onnx")
     # sklearn is planned, so the format check would refuse it first; the rule still holds.
     with pytest.raises(pre_gen.AnswerError) as raised:
-        pre_gen.check_model_path(context_with(model_path=str(model), model_format="sklearn"))
+        pre_gen.check_model_path(valid_context(model_path=str(model), model_format="sklearn"))
     assert str(raised.value) == (
         "model_path: a model of your own must be onnx, not model_format='sklearn'"
     )
@@ -118,7 +105,7 @@ def test_a_relative_path_is_refused_by_the_hook_and_resolved_by_the_cli(
 ) -> None:
     onnx_models.linear_regression(tmp_path / "model.onnx")
     with pytest.raises(pre_gen.AnswerError, match="is relative; give an absolute path"):
-        pre_gen.check_model_path(context_with(model_path="model.onnx"))
+        pre_gen.check_model_path(valid_context(model_path="model.onnx"))
 
     monkeypatch.chdir(tmp_path)
     result = kata("new", "--no-input", "--model", "model.onnx", "-o", str(tmp_path / "out"))
@@ -135,7 +122,7 @@ def test_without_the_onnx_package_the_hook_says_how_to_get_it(
     monkeypatch.delitem(sys.modules, "kata_onnx_graph", raising=False)
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` raise ImportError
     with pytest.raises(pre_gen.AnswerError) as raised:
-        pre_gen.check_model_path(context_with(model_path=str(model)))
+        pre_gen.check_model_path(valid_context(model_path=str(model)))
     assert str(raised.value).endswith("run: pip install onnx")
 
 

@@ -8,9 +8,9 @@ reads the same JSON without this module, so it needs nothing but numpy and onnxr
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.model.errors import ModelLoadError
+from app.model.documents import parse_document
 from app.model.metadata import SHA256_PATTERN
 
 BUNDLE_DIR_NAME = "edge"
@@ -90,11 +90,4 @@ class BundleManifest(BaseModel):
 
 def parse_manifest(raw: bytes, source: str) -> BundleManifest:
     """Parse manifest.json, naming the file and the offending field on failure."""
-    try:
-        return BundleManifest.model_validate_json(raw)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc']) or 'document'}: {item['msg']}"
-            for item in error.errors()
-        )
-        raise ModelLoadError(f"{source} is not a valid bundle manifest: {problems}") from error
+    return parse_document(BundleManifest, raw, source, "a valid bundle manifest")

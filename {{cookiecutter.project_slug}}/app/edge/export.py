@@ -151,9 +151,14 @@ def to_ort_format(onnx_model: Path, work_dir: Path) -> bytes:
     return target.read_bytes()
 
 
+def cpu_session(model: bytes) -> ort.InferenceSession:
+    """An ONNX Runtime session of `model` (.onnx or .ort bytes) on the CPU, as devices run it."""
+    return ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+
+
 def predicted_classes(model: bytes, rows: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
     """Class indices the model gives `rows`: its `label` output, else the arg-max of its first."""
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    session = cpu_session(model)
     names = [output.name for output in session.get_outputs()]
     outputs = session.run(None, {session.get_inputs()[0].name: rows})
     if LABEL_OUTPUT in names:
@@ -293,8 +298,7 @@ def _facts(name: str, content: bytes) -> FileFacts:
 
 
 def _input_name(model: bytes) -> str:
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    return str(session.get_inputs()[0].name)
+    return str(cpu_session(model).get_inputs()[0].name)
 
 
 def _summary(manifest: BundleManifest, out_dir: Path) -> str:

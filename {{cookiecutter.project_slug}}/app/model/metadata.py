@@ -2,9 +2,9 @@
 
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.model.errors import ModelLoadError
+from app.model.documents import parse_document
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
@@ -49,11 +49,4 @@ class ModelMetadata(BaseModel):
 
 def parse_metadata(raw: bytes, source: str) -> ModelMetadata:
     """Parse metadata.json, naming the file and the offending field on failure."""
-    try:
-        return ModelMetadata.model_validate_json(raw)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc']) or 'document'}: {item['msg']}"
-            for item in error.errors()
-        )
-        raise ModelLoadError(f"{source} is not valid model metadata: {problems}") from error
+    return parse_document(ModelMetadata, raw, source, "valid model metadata")

@@ -8,6 +8,7 @@ import pytest
 
 from app.edge.export import export_bundle
 from app.model.source import METADATA_FILE_NAME
+from tests.edge.bundles import ShippedBundle, shipped_bundle
 from tests.processes import RunningService, running, start_service
 from tests.support import PROJECT_ROOT
 
@@ -28,6 +29,12 @@ def bundled_model_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         shutil.copy(model_dir / name, folder / name)
     export_bundle(folder / "model.onnx", log=lambda _line: None)
     return folder
+
+
+@pytest.fixture(scope="session")
+def shipped(bundled_model_dir: Path) -> ShippedBundle:
+    """The session model's bundle (bundled_model_dir), read back."""
+    return shipped_bundle(bundled_model_dir)
 
 
 def edge_env(model_folder: Path) -> dict[str, str]:

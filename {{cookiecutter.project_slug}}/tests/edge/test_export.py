@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 
 from app.edge.bundle import BUNDLE_MODEL_FILE_NAME, MANIFEST_FILE_NAME, BundleManifest
@@ -17,6 +16,7 @@ from app.edge.export import (
     MAX_ACCURACY_DROP,
     ExportError,
     compare_accuracy,
+    cpu_session,
     export_bundle,
     held_out_data,
 )
@@ -27,10 +27,6 @@ from tests.edge.networks import mlp_onnx, trained_mlp
 
 def manifest_of(folder: Path) -> BundleManifest:
     return BundleManifest.model_validate_json((folder / "edge" / MANIFEST_FILE_NAME).read_bytes())
-
-
-def session(model: bytes) -> ort.InferenceSession:
-    return ort.InferenceSession(model, providers=["CPUExecutionProvider"])
 
 
 def network_model(folder: Path, weights: list[Any], biases: list[Any]) -> Path:
@@ -69,7 +65,7 @@ def test_network_gets_static_int8_within_the_accuracy_bound(tmp_path: Path):
     assert manifest.accuracy.change >= -MAX_ACCURACY_DROP
     assert manifest.accuracy.float_model >= 0.9
     bundle = (tmp_path / "edge" / BUNDLE_MODEL_FILE_NAME).read_bytes()
-    (probabilities,) = session(bundle).run(None, {"input": held_out_data().rows})
+    (probabilities,) = cpu_session(bundle).run(None, {"input": held_out_data().rows})
     # The softmax's output is quantized too (uint8: steps of 1/255), so sums drift slightly.
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=3 / 255)
 

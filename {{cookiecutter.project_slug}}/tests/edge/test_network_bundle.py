@@ -1,32 +1,20 @@
 """The project's PyTorch network (model format pytorch) ships to devices as static int8:
 smaller than its fp32 forms, within the accuracy bound, answering like the float model."""
 
-import json
-from pathlib import Path
-
 import numpy as np
-import onnxruntime as ort
 
-from app.edge.bundle import BUNDLE_MODEL_FILE_NAME, MANIFEST_FILE_NAME, BundleManifest
-from app.edge.export import MAX_ACCURACY_DROP, held_out_data
+from app.edge.export import MAX_ACCURACY_DROP, cpu_session, held_out_data
 from app.model.source import sha256_hex
 from app.training.data import load_dataset, split
+from tests.edge.bundles import ShippedBundle
 
 # int8 activations move in steps of 1/255: a few steps, compounded through two hidden layers
 # and the softmax.
 INT8_PROBABILITY_TOLERANCE = 0.05
 
 
-def session(model: bytes) -> ort.InferenceSession:
-    return ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-
-
-def test_trained_network_ships_static_int8_smaller_within_the_bound(bundled_model_dir: Path):
-    manifest = BundleManifest.model_validate_json(
-        (bundled_model_dir / "edge" / MANIFEST_FILE_NAME).read_bytes()
-    )
-    metadata = json.loads((bundled_model_dir / "metadata.json").read_text())
-    bundle = (bundled_model_dir / "edge" / BUNDLE_MODEL_FILE_NAME).read_bytes()
+def test_trained_network_ships_static_int8_smaller_within_the_bound(shipped: ShippedBundle):
+    manifest, metadata, bundle = shipped.manifest, shipped.metadata, shipped.model
 
     assert manifest.quantization.precision == "int8"
     assert manifest.quantization.calibration_rows == len(split(load_dataset()).train_y)
@@ -39,10 +27,10 @@ def test_trained_network_ships_static_int8_smaller_within_the_bound(bundled_mode
     assert manifest.accuracy.change >= -MAX_ACCURACY_DROP
 
 
-def test_int8_bundle_answers_close_to_the_float_model(bundled_model_dir: Path):
+def test_int8_bundle_answers_close_to_the_float_model(shipped: ShippedBundle):
     rows = held_out_data().rows
-    float_model = session((bundled_model_dir / "model.onnx").read_bytes())
-    bundle = session((bundled_model_dir / "edge" / BUNDLE_MODEL_FILE_NAME).read_bytes())
+    float_model = cpu_session(shipped.float_model)
+    bundle = cpu_session(shipped.model)
     float_labels, float_probabilities = float_model.run(None, {"input": rows})
     labels, probabilities = bundle.run(None, {"input": rows})
     # The accuracy bound in words: at most one of the 38 held-out rows changes its label.

@@ -1,27 +1,15 @@
 """The project's scikit-learn graph (model format onnx) ships to devices as fp32, unchanged."""
 
-import json
-from pathlib import Path
-
 import numpy as np
-import onnxruntime as ort
 import pytest
 
-from app.edge.bundle import BUNDLE_MODEL_FILE_NAME, MANIFEST_FILE_NAME, BundleManifest
-from app.edge.export import held_out_data
+from app.edge.export import cpu_session, held_out_data
 from app.model.source import sha256_hex
+from tests.edge.bundles import ShippedBundle
 
 
-def session(model: bytes) -> ort.InferenceSession:
-    return ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-
-
-def test_scikit_learn_graph_ships_fp32_and_says_why(bundled_model_dir: Path):
-    manifest = BundleManifest.model_validate_json(
-        (bundled_model_dir / "edge" / MANIFEST_FILE_NAME).read_bytes()
-    )
-    metadata = json.loads((bundled_model_dir / "metadata.json").read_text())
-    bundle = (bundled_model_dir / "edge" / BUNDLE_MODEL_FILE_NAME).read_bytes()
+def test_scikit_learn_graph_ships_fp32_and_says_why(shipped: ShippedBundle):
+    manifest, metadata, bundle = shipped.manifest, shipped.metadata, shipped.model
 
     assert manifest.quantization.precision == "fp32"
     assert "scikit-learn graph ships fp32" in manifest.quantization.reason
@@ -36,10 +24,10 @@ def test_scikit_learn_graph_ships_fp32_and_says_why(bundled_model_dir: Path):
     assert manifest.accuracy.float_model == pytest.approx(metadata["metrics"]["accuracy"], abs=1e-4)
 
 
-def test_ort_bundle_answers_like_the_float_model(bundled_model_dir: Path):
+def test_ort_bundle_answers_like_the_float_model(shipped: ShippedBundle):
     rows = held_out_data().rows
-    float_model = session((bundled_model_dir / "model.onnx").read_bytes())
-    bundle = session((bundled_model_dir / "edge" / BUNDLE_MODEL_FILE_NAME).read_bytes())
+    float_model = cpu_session(shipped.float_model)
+    bundle = cpu_session(shipped.model)
     float_labels, float_probabilities = float_model.run(None, {"input": rows})
     labels, probabilities = bundle.run(None, {"input": rows})
     assert np.array_equal(labels, float_labels)
