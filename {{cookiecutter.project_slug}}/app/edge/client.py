@@ -6,11 +6,14 @@
 Needs numpy and onnxruntime only (plus the standard library), as a device would: it
 imports nothing else from this project. `sync` downloads the model only when the server's
 manifest names another sha256 (a conditional GET with If-None-Match), verifies it, and
-switches to it atomically; on any failure the last good bundle stays in use. `predict`
-runs the bundle with ONNX Runtime, without the network, and answers like POST /predict.
+switches to it atomically; on any failure the last good bundle stays in use. Syncs of one
+folder run one at a time (a lock file; POSIX systems): one started while another runs
+waits, then finds the folder current. `predict` runs the bundle with ONNX Runtime, without
+the network, and answers like POST /predict.
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -19,7 +22,7 @@ import shutil
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -28,12 +31,18 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+if sys.platform != "win32":
+    import fcntl
+
 DEFAULT_DIR = Path("edge-device")
 CURRENT_FILE = "current.json"
 """Names the folder of the bundle in use; replaced atomically, so a switch is all or nothing."""
 MANIFEST_FILE = "manifest.json"
 LOCAL_MODEL_FILE = "model.ort"
 """The model's name on the device: fixed, never taken from what the server sends."""
+LOCK_FILE = ".sync.lock"
+"""Held by the sync in progress (an advisory lock), so two syncs never clean up each other's
+bundle folders or download the same model twice."""
 BUNDLE_FOLDER_NAME = re.compile(r"^[0-9a-f]{16}$")
 """Bundle folders are named after their model's sha256; nothing else in --dir is touched."""
 TIMEOUT_S = 30.0
@@ -91,19 +100,20 @@ def load_local(device_dir: Path) -> LocalBundle | None:
 
 def sync(server: str, device_dir: Path, timeout_s: float = TIMEOUT_S) -> SyncResult:
     """Bring `device_dir` to the server's current bundle; raises SyncError, keeping the
-    bundle in use, when anything fails."""
-    local = _usable_local(device_dir)
-    manifest = json.loads(_get(f"{server}/edge/manifest", {}, timeout_s)[1])
-    expected = str(manifest["model"]["sha256"])
-    if local is not None and local.sha256 == expected:
-        return SyncResult(False, str(manifest["version"]), expected, 0)
-    headers = {"If-None-Match": f'"{local.sha256}"'} if local is not None else {}
-    status, model, answer_headers = _get(f"{server}/edge/model", headers, timeout_s)
-    if status == HTTPStatus.NOT_MODIFIED:
-        raise SyncError("the server answered 304 for a model its manifest says has changed")
-    _verify(model, expected, answer_headers.get("X-Bundle-Sha256", ""))
-    _install(device_dir, manifest, model)
-    return SyncResult(True, str(manifest["version"]), expected, len(model))
+    bundle in use, when anything fails. Waits while another sync of `device_dir` runs."""
+    with _sync_lock(device_dir):
+        local = _usable_local(device_dir)
+        manifest = json.loads(_get(f"{server}/edge/manifest", {}, timeout_s)[1])
+        expected = str(manifest["model"]["sha256"])
+        if local is not None and local.sha256 == expected:
+            return SyncResult(False, str(manifest["version"]), expected, 0)
+        headers = {"If-None-Match": f'"{local.sha256}"'} if local is not None else {}
+        status, model, answer_headers = _get(f"{server}/edge/model", headers, timeout_s)
+        if status == HTTPStatus.NOT_MODIFIED:
+            raise SyncError("the server answered 304 for a model its manifest says has changed")
+        _verify(model, expected, answer_headers.get("X-Bundle-Sha256", ""))
+        _install(device_dir, manifest, model)
+        return SyncResult(True, str(manifest["version"]), expected, len(model))
 
 
 def predict(device_dir: Path, rows: list[list[float]]) -> dict[str, Any]:
@@ -152,6 +162,17 @@ def _probabilities(outputs: dict[str, Any], names: list[str]) -> Any:  # noqa: A
     scores = np.asarray(outputs[names[-1]], dtype=np.float64)
     exps = np.exp(scores - scores.max(axis=1, keepdims=True))
     return exps / exps.sum(axis=1, keepdims=True)
+
+
+@contextlib.contextmanager
+def _sync_lock(device_dir: Path) -> Iterator[None]:
+    """Hold `device_dir`'s sync lock until the block ends (closing the file releases it).
+    Windows has no flock: there, run one sync per folder at a time yourself."""
+    device_dir.mkdir(parents=True, exist_ok=True)
+    with (device_dir / LOCK_FILE).open("a") as lock:
+        if sys.platform != "win32":
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _usable_local(device_dir: Path) -> LocalBundle | None:

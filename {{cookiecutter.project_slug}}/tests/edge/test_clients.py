@@ -6,18 +6,20 @@ through playwright-core). Both need only what `make install` provides: node_modu
 `npm ci`, and a Chromium (CHROMIUM, default /usr/bin/chromium).
 """
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from app.edge.client import SyncError, load_local, predict, sync
+from app.edge.client import LOCK_FILE, SyncError, SyncResult, load_local, predict, sync
 from tests.processes import RunningService
 from tests.support import PROJECT_ROOT, SETOSA, VIRGINICA, serving_directory
 
@@ -176,3 +178,21 @@ def test_python_client_touches_only_its_bundle_folders(edge_server: RunningServi
     bundle = load_local(tmp_path)
     assert bundle is not None
     assert bundle.folder.name == bundle.sha256[:16]
+
+
+def test_a_sync_waits_while_another_sync_holds_the_folder(
+    edge_server: RunningService, tmp_path: Path
+):
+    results: list[SyncResult] = []
+    waiting = threading.Thread(target=lambda: results.append(sync(edge_server.base_url, tmp_path)))
+    with (tmp_path / LOCK_FILE).open("a") as other_sync:
+        fcntl.flock(other_sync, fcntl.LOCK_EX)
+        waiting.start()
+        waiting.join(timeout=1.0)
+        # A sync needs a few milliseconds against a local server; this one waits instead.
+        assert waiting.is_alive()
+        assert load_local(tmp_path) is None
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert [result.changed for result in results] == [True]
+    assert load_local(tmp_path) is not None
