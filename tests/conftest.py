@@ -28,6 +28,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
 
 
+# Optional: a run without pytest-xdist (`-p no:xdist`) never calls it.
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> CombinationScheduling | None:
     """`--dist=loadscope` (pyproject.toml) keeps each combination's project tier on one
     worker (tests/scheduling.py); any other --dist is xdist's own."""

@@ -12,14 +12,17 @@ by rewriting the nodeid, which pytest 9 no longer reads.)
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from xdist.scheduler import LoadScopeScheduling
 
-PROJECT_TIER_MODULE = "tests/test_generated_project.py"
+PROJECT_TIER_MODULE = "test_generated_project.py"
 
 
 class CombinationScheduling(LoadScopeScheduling):  # type: ignore[misc]  # untyped base
     def _split_scope(self, nodeid: str) -> str:
         module, _, test = nodeid.partition("::")
-        if module == PROJECT_TIER_MODULE and test.endswith("]"):
+        # Node ids are relative to the rootdir, which a run may set elsewhere.
+        if PurePosixPath(module).name == PROJECT_TIER_MODULE and test.endswith("]"):
             return test[test.index("[") + 1 : -1]  # the combination's id
         return nodeid

@@ -168,8 +168,12 @@ def _probabilities(outputs: dict[str, Any], names: list[str]) -> Any:  # noqa: A
 def _sync_lock(device_dir: Path) -> Iterator[None]:
     """Hold `device_dir`'s sync lock until the block ends (closing the file releases it).
     Windows has no flock: there, run one sync per folder at a time yourself."""
-    device_dir.mkdir(parents=True, exist_ok=True)
-    with (device_dir / LOCK_FILE).open("a") as lock:
+    try:
+        device_dir.mkdir(parents=True, exist_ok=True)
+        lock = (device_dir / LOCK_FILE).open("a")
+    except OSError as error:
+        raise SyncError(f"cannot lock {device_dir} for a sync: {error}") from error
+    with lock:
         if sys.platform != "win32":
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield

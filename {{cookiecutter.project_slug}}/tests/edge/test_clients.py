@@ -196,3 +196,10 @@ def test_a_sync_waits_while_another_sync_holds_the_folder(
     assert not waiting.is_alive()
     assert [result.changed for result in results] == [True]
     assert load_local(tmp_path) is not None
+
+
+def test_a_device_folder_the_client_cannot_write_is_a_sync_error(tmp_path: Path):
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    with pytest.raises(SyncError, match=r"cannot lock .*not-a-folder/device for a sync"):
+        sync("http://127.0.0.1:9", a_file / "device", timeout_s=1)
