@@ -5,7 +5,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.edge.bundle import BUNDLE_MODEL_FILE_NAME, MANIFEST_FILE_NAME, BundleManifest
+from app.edge.bundle import (
+    BUNDLE_DIR_NAME,
+    BUNDLE_MODEL_FILE_NAME,
+    MANIFEST_FILE_NAME,
+    BundleManifest,
+)
 from app.model.source import METADATA_FILE_NAME
 
 
@@ -23,7 +28,7 @@ class ShippedBundle:
 
 
 def shipped_bundle(model_folder: Path) -> ShippedBundle:
-    edge = model_folder / "edge"
+    edge = model_folder / BUNDLE_DIR_NAME
     return ShippedBundle(
         manifest=BundleManifest.model_validate_json((edge / MANIFEST_FILE_NAME).read_bytes()),
         metadata=json.loads((model_folder / METADATA_FILE_NAME).read_text()),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.edge.bundle import BUNDLE_MODEL_FILE_NAME, MANIFEST_FILE_NAME, BundleManifest
+from app.edge.bundle import BUNDLE_MODEL_FILE_NAME
 from app.edge.export import (
     MAX_ACCURACY_DROP,
     ExportError,
@@ -23,10 +23,6 @@ from app.edge.export import (
 from app.model.source import sha256_hex
 from app.training.data import load_dataset, split
 from tests.edge.networks import mlp_onnx, trained_mlp
-
-
-def manifest_of(folder: Path) -> BundleManifest:
-    return BundleManifest.model_validate_json((folder / "edge" / MANIFEST_FILE_NAME).read_bytes())
 
 
 def network_model(folder: Path, weights: list[Any], biases: list[Any]) -> Path:
