@@ -261,9 +261,21 @@ def ensure_image(engine: Engine, image: str) -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A host port nothing listens on, kept from other processes' free ports for a while.
+
+    Left in TIME_WAIT by a connection whose server side closes first, the port goes to no
+    other request for a free port (another check running beside this one) until the engine's
+    port forwarder, which sets SO_REUSEADDR, binds it.
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        address = listener.getsockname()
+        with socket.create_connection(address):
+            accepted, _ = listener.accept()
+            accepted.close()
+    return int(address[1])
 
 
 def _healthy(engine: Engine, container: str) -> bool:

@@ -83,10 +83,24 @@ def role_settings_classes() -> list[type[ServiceSettings]]:
 
 
 def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port nothing listens on, kept from other processes' free ports for a while.
+
+    A port that is merely free when asked can go to another process on this machine (another
+    test session asking for a free port) before our service binds it; the test would then
+    talk to that process's service. So the port is left in TIME_WAIT, by a connection whose
+    server side closes first: while that lasts (60 s on Linux) the kernel gives the port to
+    no other request for a free port nor to an outgoing connection, yet a server setting
+    SO_REUSEADDR (uvicorn, redis-server, http.server all do) binds it at once.
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        address = listener.getsockname()
+        with socket.create_connection(address):
+            accepted, _ = listener.accept()
+            accepted.close()
+    return int(address[1])
 
 
 class _QuietFileHandler(SimpleHTTPRequestHandler):
