@@ -61,14 +61,16 @@ def cli() -> None:
 def list_patterns() -> None:
     """Show every pattern Kata knows and which ones it can render."""
     table = Table(title="Kata inference patterns", title_justify="left")
-    for column in ("pattern", "title", "section", "status"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("summary", overflow="fold")
+    table.add_column("pattern", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    # Title, section and summary share the one wrapping column, so it stays readable in an
+    # 80-column terminal or a pipe.
+    table.add_column("what it is")
     for pattern in load_catalogue().patterns.values():
         status = "[green]available[/]" if pattern.implemented else "[dim]planned[/]"
-        table.add_row(
-            pattern.cli_name, pattern.title, pattern.section or "-", status, pattern.summary
-        )
+        section = f" (section {pattern.section})" if pattern.section else ""
+        about = f"[bold]{pattern.title}[/]{section}: {pattern.summary}"
+        table.add_row(pattern.cli_name, status, about)
     out.print(table)
     out.print("Describe one with: kata describe PATTERN")
 

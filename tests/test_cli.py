@@ -32,6 +32,16 @@ def test_list_shows_all_twelve_patterns_and_marks_the_available_ones() -> None:
         assert ("available" if pattern.implemented else "planned") in row
 
 
+def test_list_keeps_every_summary_whole_in_an_80_column_terminal() -> None:
+    result = CliRunner().invoke(cli, ["list"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    last_column = " ".join(line.split("│")[-2].strip() for line in lines if line.count("│") == 4)
+    for pattern in CATALOGUE.patterns.values():
+        assert " ".join(pattern.summary.split()) in last_column
+
+
 def test_describe_explains_a_pattern_with_its_services_and_data_path() -> None:
     result = kata("describe", "web-single")
     assert result.exit_code == 0
