@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sklearn.pipeline import Pipeline
 
 from app.features import pipeline_from_state
+from app.model.documents import parse_document
 from app.model.errors import ModelLoadError
 from app.model.metadata import SHA256_PATTERN
 from app.model.source import fetch_model_files, verify_sha256
@@ -55,7 +56,9 @@ def load_transformer(
 ) -> Transformer:
     """Fetch transformer.json and metadata.json, verify the checksum, rebuild the pipeline."""
     files = fetch_model_files(uri, timeout_s)
-    metadata = _metadata(files.metadata, files.metadata_location)
+    metadata = parse_document(
+        TransformerMetadata, files.metadata, files.metadata_location, "valid transformer metadata"
+    )
     if pinned_sha256 is not None:
         verify_sha256(files.model, pinned_sha256, files.model_location, "the pinned checksum")
     verify_sha256(files.model, metadata.model_sha256, files.model_location, "metadata.json")
@@ -66,10 +69,3 @@ def load_transformer(
             f"{files.model_location} is not a usable transformer: {error}"
         ) from error
     return Transformer(metadata, pipeline, max_batch_size)
-
-
-def _metadata(raw: bytes, location: str) -> TransformerMetadata:
-    try:
-        return TransformerMetadata.model_validate_json(raw)
-    except ValidationError as error:
-        raise ModelLoadError(f"{location} is not valid transformer metadata: {error}") from error

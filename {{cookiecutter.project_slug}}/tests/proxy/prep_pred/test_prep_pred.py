@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.model.errors import ChecksumMismatchError
+from app.model.errors import ChecksumMismatchError, ModelLoadError
 from app.preprocess.app import create_app
 from app.preprocess.settings import PreprocessSettings
 from app.preprocess.transformer import load_transformer
@@ -231,6 +231,24 @@ async def test_a_tampered_transformer_never_loads(
 
     assert response.status_code == 503
     assert response.json() == {"error": "the transformer is not loaded yet"}
+
+
+def test_transformer_metadata_without_its_model_name_is_refused_naming_the_field(
+    transformer_path: Path, tmp_path: Path
+):
+    copy = tmp_path / "iris-preprocess"
+    shutil.copytree(transformer_path.parent, copy)
+    metadata = json.loads((copy / "metadata.json").read_text())
+    del metadata["predictor_model"]
+    (copy / "metadata.json").write_text(json.dumps(metadata))
+
+    with pytest.raises(ModelLoadError) as refused:
+        load_transformer(str(copy / "transformer.json"), None, 5, 16)
+
+    assert str(refused.value) == (
+        f"{copy / 'metadata.json'} is not valid transformer metadata: "
+        "predictor_model: Field required"
+    )
 
 
 def test_preprocessing_and_model_come_from_one_training_run(model_dir: Path):
