@@ -8,8 +8,9 @@ imports nothing else from this project. `sync` downloads the model only when the
 manifest names another sha256 (a conditional GET with If-None-Match), verifies it, and
 switches to it atomically; on any failure the last good bundle stays in use. Syncs of one
 folder run one at a time (a lock file; POSIX systems): one started while another runs
-waits, then finds the folder current. `predict` runs the bundle with ONNX Runtime, without
-the network, and answers like POST /predict.
+waits, then finds the folder current; after LOCK_WAIT_S it gives up, naming the lock.
+`predict` runs the bundle with ONNX Runtime, without the network, and answers like
+POST /predict.
 """
 
 import argparse
@@ -20,13 +21,14 @@ import os
 import re
 import shutil
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import onnxruntime as ort
@@ -46,6 +48,11 @@ bundle folders or download the same model twice."""
 BUNDLE_FOLDER_NAME = re.compile(r"^[0-9a-f]{16}$")
 """Bundle folders are named after their model's sha256; nothing else in --dir is touched."""
 TIMEOUT_S = 30.0
+LOCK_WAIT_S = 300.0
+"""How long a sync waits for another sync of the same folder before giving up: a sync whose
+downloads each time out after TIMEOUT_S finishes well within it, so one still running after
+this long is stuck (a hung process keeps its lock until it dies)."""
+LOCK_POLL_S = 0.05
 
 
 class SyncError(Exception):
@@ -98,10 +105,13 @@ def load_local(device_dir: Path) -> LocalBundle | None:
     return LocalBundle(folder, manifest, model)
 
 
-def sync(server: str, device_dir: Path, timeout_s: float = TIMEOUT_S) -> SyncResult:
+def sync(
+    server: str, device_dir: Path, timeout_s: float = TIMEOUT_S, lock_wait_s: float = LOCK_WAIT_S
+) -> SyncResult:
     """Bring `device_dir` to the server's current bundle; raises SyncError, keeping the
-    bundle in use, when anything fails. Waits while another sync of `device_dir` runs."""
-    with _sync_lock(device_dir):
+    bundle in use, when anything fails. Waits up to `lock_wait_s` while another sync of
+    `device_dir` runs."""
+    with _sync_lock(device_dir, lock_wait_s):
         local = _usable_local(device_dir)
         manifest = json.loads(_get(f"{server}/edge/manifest", {}, timeout_s)[1])
         expected = str(manifest["model"]["sha256"])
@@ -165,9 +175,10 @@ def _probabilities(outputs: dict[str, Any], names: list[str]) -> Any:  # noqa: A
 
 
 @contextlib.contextmanager
-def _sync_lock(device_dir: Path) -> Iterator[None]:
-    """Hold `device_dir`'s sync lock until the block ends (closing the file releases it).
-    Windows has no flock: there, run one sync per folder at a time yourself."""
+def _sync_lock(device_dir: Path, wait_s: float) -> Iterator[None]:
+    """Hold `device_dir`'s sync lock until the block ends (closing the file releases it),
+    waiting up to `wait_s` for it. Windows has no flock: there, run one sync per folder at a
+    time yourself."""
     try:
         device_dir.mkdir(parents=True, exist_ok=True)
         lock = (device_dir / LOCK_FILE).open("a")
@@ -175,8 +186,23 @@ def _sync_lock(device_dir: Path) -> Iterator[None]:
         raise SyncError(f"cannot lock {device_dir} for a sync: {error}") from error
     with lock:
         if sys.platform != "win32":
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            _acquire(lock, device_dir, wait_s)
         yield
+
+
+def _acquire(lock: TextIO, device_dir: Path, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise SyncError(
+                    f"another sync of {device_dir} has held its lock for over {wait_s:g} s; "
+                    "stop that process if it is stuck"
+                ) from None
+            time.sleep(LOCK_POLL_S)
 
 
 def _usable_local(device_dir: Path) -> LocalBundle | None:

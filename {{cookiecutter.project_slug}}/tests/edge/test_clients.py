@@ -198,6 +198,18 @@ def test_a_sync_waits_while_another_sync_holds_the_folder(
     assert load_local(tmp_path) is not None
 
 
+def test_a_sync_gives_up_on_a_sync_that_holds_the_folder_too_long(
+    edge_server: RunningService, tmp_path: Path
+):
+    with (tmp_path / LOCK_FILE).open("a") as stuck_sync:
+        fcntl.flock(stuck_sync, fcntl.LOCK_EX)
+        with pytest.raises(SyncError, match=r"another sync of .* has held its lock for over 0.3 s"):
+            sync(edge_server.base_url, tmp_path, lock_wait_s=0.3)
+
+    assert load_local(tmp_path) is None
+    assert sync(edge_server.base_url, tmp_path).changed  # the lock is free again
+
+
 def test_a_device_folder_the_client_cannot_write_is_a_sync_error(tmp_path: Path):
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("")
