@@ -49,9 +49,9 @@ BUNDLE_FOLDER_NAME = re.compile(r"^[0-9a-f]{16}$")
 """Bundle folders are named after their model's sha256; nothing else in --dir is touched."""
 TIMEOUT_S = 30.0
 LOCK_WAIT_S = 300.0
-"""How long a sync waits for another sync of the same folder before giving up: a sync whose
-downloads each time out after TIMEOUT_S finishes well within it, so one still running after
-this long is stuck (a hung process keeps its lock until it dies)."""
+"""How long a sync waits for another sync of the same folder before giving up. A sync makes
+two requests, each giving up after TIMEOUT_S without data, so one still running after this
+long is almost surely stuck (a hung process keeps its lock until it exits)."""
 LOCK_POLL_S = 0.05
 
 
