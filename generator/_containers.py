@@ -264,8 +264,9 @@ def free_port() -> int:
     """A host port nothing listens on, kept from other processes' free ports for a while.
 
     Left in TIME_WAIT by a connection whose server side closes first, the port goes to no
-    other request for a free port (another check running beside this one) until the engine's
-    port forwarder, which sets SO_REUSEADDR, binds it.
+    other request for a free port (another check running beside this one) for about 60 s on
+    Linux, while the engine's port forwarder, which sets SO_REUSEADDR, binds it at once. A
+    bind without SO_REUSEADDR fails until the TIME_WAIT ends.
     """
     with socket.socket() as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

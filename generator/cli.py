@@ -15,6 +15,7 @@ from typing import ParamSpec
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from generator import __version__
@@ -69,7 +70,7 @@ def list_patterns() -> None:
     for pattern in load_catalogue().patterns.values():
         status = "[green]available[/]" if pattern.implemented else "[dim]planned[/]"
         section = f" (section {pattern.section})" if pattern.section else ""
-        about = f"[bold]{pattern.title}[/]{section}: {pattern.summary}"
+        about = f"[bold]{escape(pattern.title)}[/]{section}: {escape(pattern.summary)}"
         table.add_row(pattern.cli_name, status, about)
     out.print(table)
     out.print("Describe one with: kata describe PATTERN")

@@ -88,9 +88,11 @@ def free_port() -> int:
     A port that is merely free when asked can go to another process on this machine (another
     test session asking for a free port) before our service binds it; the test would then
     talk to that process's service. So the port is left in TIME_WAIT, by a connection whose
-    server side closes first: while that lasts (60 s on Linux) the kernel gives the port to
-    no other request for a free port nor to an outgoing connection, yet a server setting
-    SO_REUSEADDR (uvicorn, redis-server, http.server all do) binds it at once.
+    server side closes first: while that lasts (about 60 s on Linux; other systems may hand
+    such a port out again) the kernel gives the port to no other request for a free port nor
+    to an outgoing connection, yet a server setting SO_REUSEADDR (uvicorn, redis-server,
+    http.server all do) binds it at once. A bind without SO_REUSEADDR (socketserver's
+    TCPServer by default) fails until the TIME_WAIT ends.
     """
     with socket.socket() as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

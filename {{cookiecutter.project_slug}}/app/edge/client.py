@@ -49,10 +49,11 @@ BUNDLE_FOLDER_NAME = re.compile(r"^[0-9a-f]{16}$")
 """Bundle folders are named after their model's sha256; nothing else in --dir is touched."""
 TIMEOUT_S = 30.0
 LOCK_WAIT_S = 300.0
-"""How long a sync waits for another sync of the same folder before giving up. A sync makes
-two requests, each giving up after TIMEOUT_S without data, so one still running after this
-long is almost surely stuck (a hung process keeps its lock until it exits)."""
+"""How long a sync waits for another sync of the same folder before giving up, so syncs a
+timer starts do not pile up behind one that is stuck or downloading a large bundle slowly
+(TIMEOUT_S bounds each wait for data, not a whole download)."""
 LOCK_POLL_S = 0.05
+"""flock cannot wait with a time limit, so the wait polls a non-blocking one this often."""
 
 
 class SyncError(Exception):
@@ -199,8 +200,8 @@ def _acquire(lock: TextIO, device_dir: Path, wait_s: float) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise SyncError(
-                    f"another sync of {device_dir} has held its lock for over {wait_s:g} s; "
-                    "stop that process if it is stuck"
+                    f"another sync of {device_dir} has held {device_dir / LOCK_FILE} for over "
+                    f"{wait_s:g} s (stuck, or downloading slowly); try again later"
                 ) from None
             time.sleep(LOCK_POLL_S)
 
