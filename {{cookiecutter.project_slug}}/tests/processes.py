@@ -42,8 +42,13 @@ class RunningService:
     process: subprocess.Popen[bytes] = field(repr=False)
 
     def log_lines(self) -> list[dict[str, Any]]:
-        """Every line the service wrote to stdout, parsed as JSON."""
-        return json_lines(self.stdout_path.read_text())
+        """Every whole line the service wrote to stdout, parsed as JSON.
+
+        A last line without its newline is still being written (the read can land between
+        two writes of one line): it is left for the next read.
+        """
+        text = self.stdout_path.read_text()
+        return json_lines(text[: text.rfind("\n") + 1])
 
     def wait_until_live(self, timeout_s: float = 20.0) -> None:
         """Block until /v2/health/live answers; fail at once if the process exited."""
