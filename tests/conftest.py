@@ -12,8 +12,18 @@ from tests.matrix import (
     container_combinations,
     model_answers,
     offered_combinations,
+    suite_combinations,
 )
 from tests.scheduling import CombinationScheduling
+from tests.timing import TimingSummary
+
+SUBSETS = {"containers": container_combinations, "own_suite": suite_combinations}
+"""Markers of project-tier tests that run on a subset of the combinations (tests/matrix.py)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        config.pluginmanager.register(TimingSummary(), "kata-timing-summary")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -39,21 +49,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> CombinationS
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The container tier runs on a subset (tests/matrix.py `container_combinations`).
+    """Tests marked with a SUBSETS marker run only on that subset of the combinations.
 
     Deselected rather than parametrized apart: one parameter list for every test of a
     combination keeps its tests together, so each combination installs once.
     """
-    built = {combination_id(c) for c in container_combinations()}
+    subsets = {marker: {combination_id(c) for c in find()} for marker, find in SUBSETS.items()}
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         combination = callspec.params.get("combination") if callspec else None
-        if item.get_closest_marker("containers") is None or combination is None:
-            keep.append(item)
-        else:
-            (keep if combination_id(combination) in built else drop).append(item)
+        wanted = combination is None or all(
+            combination_id(combination) in subset
+            for marker, subset in subsets.items()
+            if item.get_closest_marker(marker) is not None
+        )
+        (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -15,6 +15,7 @@ so the model formats are not crossed with everything:
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,54 @@ def offered_combinations() -> list[dict[str, str]]:
             ]
             chosen.append(options[(index + turn) % len(options)])
     return chosen
+
+
+def suite_identity(answers: dict[str, str]) -> tuple[str, str, str]:
+    """What a generated project's own lint and tests read: its pattern's roles (which files
+    ship), its model format (which model they train) and the model it imports, if any.
+    Not the delivery: it changes only the deployment files (Dockerfile, compose, manifests,
+    Makefile, README), which the project's own tests do not read; test_render.py checks
+    that both deliveries render the same code, tests and settings."""
+    return (answers["pattern"], answers["model_format"], answers.get(IMPORTED_MODEL, ""))
+
+
+def suite_combinations() -> list[dict[str, str]]:
+    """The combinations whose own test suite the project tier runs.
+
+    - One per suite identity of the sample model in FULL_FORMATS (every pattern's roles
+      with ONNX) and of a model of the user's own: its twins would run the same tests on the
+      same code.
+    - For every other format, one per distinct set of that format's own files the pattern
+      keeps (its exporter, session and tests; Edge AI adds a network bundle's tests):
+      the rest of a pattern's suite tests roles that reach the model through the session
+      protocol only, which the format's own suite tests once. Every combination still runs
+      its own lint and a smoke run of its services on its model (test_generated_project.py).
+    """
+    chosen: dict[object, dict[str, str]] = {}
+    for answers in offered_combinations():
+        if answers["model_format"] in FULL_FORMATS or IMPORTED_MODEL in answers:
+            chosen.setdefault(suite_identity(answers), answers)
+        else:
+            chosen.setdefault((answers["model_format"], _format_files_kept(answers)), answers)
+    return list(chosen.values())
+
+
+def _format_files_kept(answers: dict[str, str]) -> frozenset[str]:
+    """The model format's own files (``_model_formats.*.files``) a project of ``answers``
+    keeps: those no role it does not run owns."""
+    roles = {service.role for service in CATALOGUE.patterns[answers["pattern"]].services}
+    spec = CATALOGUE.context["_model_formats"][answers["model_format"]]
+    owned_elsewhere = [
+        glob
+        for role, role_spec in CATALOGUE.context["_roles"].items()
+        if role not in roles
+        for glob in role_spec["files"]
+    ]
+    return frozenset(
+        path
+        for path in spec.get("files", [])
+        if not any(fnmatch.fnmatch(path, glob) for glob in owned_elsewhere)
+    )
 
 
 CONTAINER_PATTERNS_EVERY_FORMAT = ("edge_ai",)

@@ -1,9 +1,14 @@
-"""Each offered combination, rendered and installed into a fresh virtual environment:
-its own ``make lint`` and ``make test`` pass, its images build, and its compose topology
-does what the README shows: a service pattern answers the README's example requests with
-the same answers as its own services run locally (``make run``, every service a real
-process); a job pattern's README compose commands write the same predictions as the same
-commands run in-process on SQLite."""
+"""Each offered combination, rendered and installed with its own ``make install`` into a
+fresh virtual environment (layered over the one its dependency set shares with other
+combinations, tests/environments.py): its ``make lint`` passes, and its services, run
+locally as the README says (``make run``, every service a real process; a job's README
+commands in-process on SQLite), answer the README's examples. Where a combination's code
+and tests differ from every other's, its own ``make test`` runs too (tests/matrix.py
+``suite_combinations``: the deliveries of a pattern and format share both). For the
+combinations the container tier builds, its images build and its compose topology does
+what the README shows: a service pattern's front door answers the README's example requests
+as its local services did; a job pattern's README compose commands write the same
+predictions as the same commands did in-process."""
 
 from __future__ import annotations
 
@@ -12,10 +17,11 @@ import os
 import secrets
 import sqlite3
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -29,8 +35,9 @@ from generator._containers import (
     front_door,
 )
 from generator._containers import free_port as free_host_port
-from generator._examples import readme_compose_commands, readme_examples
+from generator._examples import JOB_PLACEHOLDER, readme_compose_commands, readme_examples
 from generator._job_topology import JobScript, exercise_job
+from tests.environments import dependency_set, layered_venv, shared_environment
 from tests.matrix import CATALOGUE, combination_answers, combination_id
 
 OUTPUT_TAIL = 6000
@@ -57,6 +64,23 @@ class InstalledProject:
     path: Path
     env: dict[str, str]
     install_seconds: float
+    shared_install_seconds: float
+    """Installing the shared environment of its dependency set, if this combination did."""
+
+    @property
+    def python(self) -> str:
+        return str(Path(self.env["VIRTUAL_ENV"]) / "bin" / "python")
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """What the README's examples got from the project's own code run locally: a service
+    pattern's answers to its example requests, or the rows a job pattern's commands wrote."""
+
+    requests: list[dict[str, Any]]
+    answers: list[dict[str, Any]]
+    commands: list[list[str]]
+    rows: list[tuple[str, str, str]]
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str], stdin: str | None = None) -> str:
@@ -94,34 +118,44 @@ def local_ports(project: Path) -> dict[str, int]:
     return {variable: free_host_port() for variable in variables}
 
 
-def fresh_venv_env(venv: Path) -> dict[str, str]:
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env["VIRTUAL_ENV"] = str(venv)
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    # The venv lives for one combination: byte-compiling every installed file at install
-    # (torch's alone costs 25 s) is wasted work, so pip skips it and Python writes the .pyc
-    # of what the tests import, once, as they import it. (Not PIP_NO_COMPILE=1: pip reads
-    # a --no-* variable's value as the option's own value, so that one keeps compiling.)
-    env["PIP_COMPILE"] = "0"
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
+def shared_environments_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the whole run: xdist gives each worker a base folder of its own, inside
+    the run's, and the workers share the environments."""
+    base = tmp_path_factory.getbasetemp()
+    run_root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return run_root / "shared-environments"
 
 
 @pytest.fixture(scope="module")
 def installed(
     combination: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> InstalledProject:
-    """Rendered, then `make install`ed into its own fresh virtual environment."""
+    """Rendered, then `make install`ed into a fresh virtual environment of its own, layered
+    over its dependency set's shared one (tests/environments.py)."""
     root = tmp_path_factory.mktemp(combination_id(combination))
     answers = resolve_answers(CATALOGUE, combination_answers(combination, root))
     project = render_project(answers, root).project_dir
-    env = fresh_venv_env(root / "venv")
+    shared = shared_environment(shared_environments_root(tmp_path_factory), dependency_set(project))
+    env = layered_venv(root / "venv", shared.venv)
     env["DATABASE_URL"] = os.environ.get(DATABASE_VARIABLE, DEFAULT_DATABASE_URL)
     started = time.perf_counter()
     run(["make", "install"], project, env)
-    return InstalledProject(project, env, time.perf_counter() - started)
+    return InstalledProject(project, env, time.perf_counter() - started, shared.seconds)
+
+
+@pytest.fixture(scope="module")
+def local_run(installed: InstalledProject) -> LocalRun:
+    """The README's examples against the project's own code, run locally: its services
+    started with ``make run``, or its job's commands run in-process on SQLite."""
+    if front_door(compose_services(installed.path)) is None:  # a job: nothing to send to
+        commands = readme_compose_commands(installed.path)
+        assert any(args[:1] == ["run"] for args in commands), "the README shows no job command"
+        return LocalRun([], [], commands, predictions_in_process(installed, commands))
+    requests = [example.as_json() for example in readme_examples(installed.path)]
+    assert requests, "the README shows no example request"
+    given = json.dumps({"requests": requests, "ports": local_ports(installed.path)})
+    answered = run([installed.python, str(LOCAL_ANSWERS)], installed.path, installed.env, given)
+    return LocalRun(requests, json.loads(answered), [], [])
 
 
 @pytest.fixture(scope="session")
@@ -137,61 +171,78 @@ def engine() -> Engine | None:
 
 @pytest.mark.project
 def test_generated_project_passes_its_own_lint(installed: InstalledProject) -> None:
+    started = time.perf_counter()
     run(["make", "lint"], installed.path, installed.env)
+    shared = (
+        f", its dependency set's shared environment {installed.shared_install_seconds:.1f} s"
+        if installed.shared_install_seconds
+        else ""
+    )
+    print(
+        f"make install {installed.install_seconds:.1f} s{shared}, "
+        f"make lint {time.perf_counter() - started:.1f} s"
+    )
 
 
 @pytest.mark.project
+def test_services_answer_the_readme_examples_locally(local_run: LocalRun) -> None:
+    """A smoke run of the combination's own wiring (Makefile, settings, model path): every
+    example is answered without a server error and a job's polling reaches its end; a job
+    pattern's README commands write predictions."""
+    if local_run.commands:
+        assert local_run.rows, "the README's commands predict nothing"
+        return
+    assert len(local_run.answers) == len(local_run.requests)
+    statuses = [answer["status"] for answer in local_run.answers]
+    assert all(status < HTTPStatus.INTERNAL_SERVER_ERROR for status in statuses), statuses
+    assert statuses[0] < HTTPStatus.BAD_REQUEST, local_run.answers[0]
+    for request, answer in zip(local_run.requests, local_run.answers, strict=True):
+        if JOB_PLACEHOLDER in request["path"]:
+            assert answer["body"]["status"] == "done", answer
+
+
+@pytest.mark.project
+@pytest.mark.own_suite
 def test_generated_project_passes_its_own_tests(installed: InstalledProject) -> None:
     started = time.perf_counter()
     output = run(["make", "test"], installed.path, installed.env)
     if installed.env["DATABASE_URL"]:  # nothing may skip, the PostgreSQL variant included
         assert "SKIPPED" not in output, output[-OUTPUT_TAIL:]
-    print(
-        f"make install {installed.install_seconds:.1f} s, "
-        f"make test {time.perf_counter() - started:.1f} s"
-    )
+    print(f"make test {time.perf_counter() - started:.1f} s")
 
 
 @pytest.mark.project
 @pytest.mark.containers
 def test_images_build_and_compose_serves_the_readme_examples(
-    installed: InstalledProject, engine: Engine | None
+    installed: InstalledProject, local_run: LocalRun, engine: Engine | None
 ) -> None:
     if engine is None:
         pytest.skip(f"{OPT_OUT}=1: container tier opted out")
-    if front_door(compose_services(installed.path)) is None:  # a job: nothing to send to
-        check_job_topology(installed, engine)
+    if local_run.commands:
+        check_job_topology(installed, local_run, engine)
         return
-    requests = [example.as_json() for example in readme_examples(installed.path)]
-    assert requests, "the README shows no example request"
-    venv_python = str(Path(installed.env["VIRTUAL_ENV"]) / "bin" / "python")
-    given = json.dumps({"requests": requests, "ports": local_ports(installed.path)})
-    local = run([venv_python, str(LOCAL_ANSWERS)], installed.path, installed.env, given)
-    expected = json.loads(local)
     project_name = f"kata-{installed.path.name}"
-    report = exercise_topology(engine, installed.path, project_name, requests)
-    assert without_timings(report.answers) == without_timings(expected)
+    report = exercise_topology(engine, installed.path, project_name, local_run.requests)
+    assert without_timings(report.answers) == without_timings(local_run.answers)
     builds = ", ".join(
         f"{image} {seconds:.1f} s" for image, seconds in report.build_seconds.items()
     )
     print(f"build {builds}; build + up + examples + down {report.seconds:.1f} s")
 
 
-def check_job_topology(installed: InstalledProject, engine: Engine) -> None:
-    """The README's compose commands succeed, and write what they write in-process."""
-    commands = readme_compose_commands(installed.path)
-    assert any(args[:1] == ["run"] for args in commands), "the README shows no job command"
-    expected = predictions_in_process(installed, commands)
-    assert expected, "the README's commands predict nothing"
+def check_job_topology(installed: InstalledProject, local_run: LocalRun, engine: Engine) -> None:
+    """The README's compose commands succeed, and write what they wrote in-process."""
     query = ["exec", "postgres", "psql", "-U", "app", "-d", "app", "-At", "-F", ","]
     script = JobScript(
-        commands, [*query, "-c", PREDICTIONS_QUERY], {"POSTGRES_PASSWORD": secrets.token_hex(16)}
+        local_run.commands,
+        [*query, "-c", PREDICTIONS_QUERY],
+        {"POSTGRES_PASSWORD": secrets.token_hex(16)},
     )
     report = exercise_job(engine, installed.path, f"kata-{installed.path.name}", script)
     for run_ in report.runs:
         assert run_.returncode == 0, f"docker compose {' '.join(run_.args)}:\n{run_.output}"
     rows = [tuple(line.split(",")) for line in report.query_output.split() if "," in line]
-    assert rows == expected
+    assert rows == local_run.rows
     builds = ", ".join(f"{image} {sec:.1f} s" for image, sec in report.build_seconds.items())
     print(f"build {builds}; build + commands + down {report.seconds:.1f} s, {len(rows)} rows")
 
@@ -214,10 +265,9 @@ def predictions_in_process(
         "BATCH_DATABASE_URL": f"sqlite:///{database}",
         "BATCH_MODEL_URI": f"models/{primary_model_file(installed.path)}",
     }
-    venv_python = str(Path(installed.env["VIRTUAL_ENV"]) / "bin" / "python")
     for args in commands:
         if args[:2] == ["run", "--rm"]:
-            run([venv_python, "-m", "app.batch", *args[3:]], installed.path, env)
+            run([installed.python, "-m", "app.batch", *args[3:]], installed.path, env)
     with sqlite3.connect(database) as connection:
         rows = connection.execute(PREDICTIONS_QUERY).fetchall()
     return [(str(record_id), version, label) for record_id, version, label in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -10,8 +12,16 @@ import pytest
 
 from generator import render_project, resolve_answers
 from generator._check import CHECKS, CheckResult
+from generator._examples import readme_examples
 from generator._hooks import load_hook
-from tests.matrix import CATALOGUE, combination_id, generable_combinations, model_answers
+from tests.matrix import (
+    CATALOGUE,
+    combination_id,
+    generable_combinations,
+    model_answers,
+    offered_combinations,
+    suite_identity,
+)
 
 CHECK_IDS = [check.__name__.removeprefix("check_") for check in CHECKS]
 
@@ -142,3 +152,62 @@ def test_every_generable_combination_renders(answers: dict[str, str], tmp_path: 
         and "cookiecutter" in path.read_text(encoding="utf-8", errors="replace")
     ]
     assert leftovers == []
+
+
+DELIVERY_SHAPED = (
+    "Dockerfile",
+    "compose.yaml",
+    "Makefile",
+    "README.md",
+    ".dockerignore",
+    ".env.example",
+    ".kata-answers.yml",
+    "deploy/",
+)
+"""The files a model delivery may change: how the project is built and deployed."""
+
+
+def _read_by_its_suite(project: Path) -> dict[str, bytes]:
+    """Every file but the delivery-shaped ones, plus what of those the project's own tests
+    read: the settings .env.example documents and the README's example requests."""
+    files = {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in project.rglob("*")
+        if path.is_file() and not str(path.relative_to(project)).startswith(DELIVERY_SHAPED)
+    }
+    env_example = (project / ".env.example").read_text(encoding="utf-8").splitlines()
+    settings = [line for line in env_example if re.match(r"# [A-Z][A-Z0-9_]*=", line)]
+    files[".env.example settings"] = "\n".join(settings).encode()
+    examples = [example.as_json() for example in readme_examples(project)]
+    files["README.md examples"] = json.dumps(examples).encode()
+    return files
+
+
+def test_the_deliveries_of_a_pattern_and_format_give_its_suite_the_same_project(
+    rendered_projects: dict[str, Path],
+) -> None:
+    """The project tier runs one suite per suite identity (tests/matrix.py): sound only while
+    a delivery changes nothing the project's own lint and tests read."""
+    twins: dict[tuple[str, str, str], list[str]] = {}
+    for answers in offered_combinations():
+        twins.setdefault(suite_identity(answers), []).append(combination_id(answers))
+    compared = 0
+    for ids in twins.values():
+        first = _read_by_its_suite(rendered_projects[ids[0]])
+        for other in ids[1:]:
+            assert _read_by_its_suite(rendered_projects[other]) == first, (ids[0], other)
+            compared += 1
+    assert compared, "no suite identity has two deliveries to compare"
+
+
+def test_the_project_tests_read_no_delivery_shaped_file_but_the_compared_ones() -> None:
+    """README.md's examples and .env.example's settings are compared above; the others no
+    generated test may read."""
+    unread = [name for name in DELIVERY_SHAPED if name not in {"README.md", ".env.example"}]
+    readers = [
+        f"{path.relative_to(TEMPLATE)} names {name}"
+        for path in (TEMPLATE / "tests").rglob("*.py")
+        for name in unread
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert readers == []
