@@ -6,6 +6,10 @@ wheels are on disk, ``KATA_TORCH_WHEELS=/path/to/wheels`` makes the container ti
 that folder as a PEP 503 simple index over HTTP on the host's loopback (the builds use the
 host's network) and pass ``--build-arg TORCH_INDEX_URL=<it>``. Unset, the project's own
 default index is used.
+
+The index listens on a port chosen from the folder's path where that port is free, so
+consecutive builds pass the same URL: a build argument is part of a layer's cache key, and
+a URL that changed per build would make every build install torch again.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
 TORCH_WHEELS_VARIABLE = "KATA_TORCH_WHEELS"
 TORCH_INDEX_ARG = "TORCH_INDEX_URL"
+PREFERRED_PORTS = range(20000, 30000)
 
 
 def declares_torch_index(project_dir: Path) -> bool:
@@ -52,8 +58,9 @@ def simple_index(wheels_dir: Path) -> Iterator[str]:
         raise FileNotFoundError(f"{TORCH_WHEELS_VARIABLE}={wheels_dir} holds no wheels")
     with tempfile.TemporaryDirectory(prefix="kata-wheels-") as root:
         _write_index(Path(root), wheels)
-        handler = functools.partial(_QuietHandler, directory=root)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = _serve(
+            functools.partial(_QuietHandler, directory=root), preferred_port(wheels_dir)
+        )
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -61,6 +68,22 @@ def simple_index(wheels_dir: Path) -> Iterator[str]:
         finally:
             server.shutdown()
             server.server_close()
+
+
+def preferred_port(wheels_dir: Path) -> int:
+    """A port of ``wheels_dir``'s own, below Linux's ephemeral range (32768 and up)."""
+    return PREFERRED_PORTS.start + zlib.crc32(str(wheels_dir.resolve()).encode()) % len(
+        PREFERRED_PORTS
+    )
+
+
+def _serve(handler: Callable[..., BaseHTTPRequestHandler], port: int) -> ThreadingHTTPServer:
+    """A server on 127.0.0.1:``port``, or on any free port while that one is taken (another
+    build's index of the same folder, say)."""
+    try:
+        return ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError:
+        return ThreadingHTTPServer(("127.0.0.1", 0), handler)
 
 
 def project_name(wheel: Path) -> str:

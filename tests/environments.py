@@ -12,6 +12,9 @@ already satisfied and installs only the project itself, editable. A requirement 
 needs but does not declare is no more present than in a fresh environment: the shared one
 holds exactly the declared set. What a combination installs on top (its own package, and
 anything its set lacked) lands in its own environment, never in the shared one.
+
+Shared environments are layered the same way over one another (a set over the largest
+installed set inside it), so a package common to several sets is installed once.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 INSTALL_LINE = re.compile(r"pip install -e '\.\[(?P<extras>[^\]]*)\]'")
 READY_MARK = "kata-shared-environment.json"
@@ -90,36 +94,62 @@ class SharedEnvironment:
 def shared_environment(root: Path, dependencies: DependencySet) -> SharedEnvironment:
     """The shared environment of ``dependencies`` under ``root``, installed on first use.
 
-    Test workers run side by side: a lock per set makes the second one wait for the first
-    one's install instead of installing the same set again into the same folder.
+    It is layered in turn over the largest shared environment already installed whose set is
+    part of its own, so it installs only what that one lacks: torch once, say, not once per
+    pattern that trains a network. Test workers run side by side: a lock per set makes the
+    second one wait for the first one's install instead of installing the same set again.
     """
     venv = root / dependencies.key
     with _locked(root / f"{dependencies.key}.lock"):
-        if (venv / READY_MARK).is_file():
-            return SharedEnvironment(venv, 0.0)
-        started = time.perf_counter()
+        if not (venv / READY_MARK).is_file():
+            started = time.perf_counter()
+            _install(venv, dependencies, _largest_installed_subset(root, dependencies))
+            seconds = time.perf_counter() - started
+        else:
+            seconds = 0.0
+    return SharedEnvironment(venv, seconds)
+
+
+def _install(venv: Path, dependencies: DependencySet, base: Path | None) -> None:
+    layers = [str(venv)]
+    if base is None:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        done = subprocess.run(
-            [*pip, *dependencies.requirements],
-            env=install_env(venv),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, f"installing {dependencies.requirements}:\n{done.stderr}"
-        record = {"requirements": dependencies.requirements}
-        (venv / READY_MARK).write_text(json.dumps(record, indent=1), encoding="utf-8")
-        return SharedEnvironment(venv, time.perf_counter() - started)
+        env = install_env(venv)
+    else:
+        env = layered_venv(venv, base)
+        layers += _read_mark(base)["layers"]
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    done = subprocess.run(
+        [*pip, *dependencies.requirements], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"installing {dependencies.requirements}:\n{done.stderr}"
+    mark = {"requirements": dependencies.requirements, "layers": layers}
+    (venv / READY_MARK).write_text(json.dumps(mark, indent=1), encoding="utf-8")
+
+
+def _read_mark(venv: Path) -> dict[str, Any]:
+    mark: dict[str, Any] = json.loads((venv / READY_MARK).read_text(encoding="utf-8"))
+    return mark
+
+
+def _largest_installed_subset(root: Path, dependencies: DependencySet) -> Path | None:
+    wanted = set(dependencies.requirements)
+    candidates = [
+        (len(requirements), mark.parent)
+        for mark in root.glob(f"*/{READY_MARK}")
+        if (requirements := set(_read_mark(mark.parent)["requirements"])) <= wanted
+    ]
+    return max(candidates)[1] if candidates else None
 
 
 def layered_venv(venv: Path, shared: Path) -> dict[str, str]:
-    """A fresh environment at ``venv`` that sees ``shared``'s packages behind its own; returns
-    the environment variables of a shell with it active.
+    """A fresh environment at ``venv`` that sees ``shared``'s packages (and those of the
+    environments ``shared`` is layered over) behind its own; returns the environment
+    variables of a shell with it active.
 
     ``site.addsitedir`` (not a plain path line) so the shared site-packages' own ``.pth``
-    files are processed too, as they are in the shared environment itself. The shared
-    ``bin`` follows the fresh one on PATH for the console scripts of shared packages.
+    files are processed too, the next layer's link among them. The shared ``bin`` folders
+    follow the fresh one on PATH, for the console scripts of shared packages.
     """
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     link = _site_packages(venv) / "_kata_shared_environment.pth"
@@ -127,8 +157,17 @@ def layered_venv(venv: Path, shared: Path) -> dict[str, str]:
         f"import site; site.addsitedir({str(_site_packages(shared))!r})\n", encoding="utf-8"
     )
     env = install_env(venv)
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{shared / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    below = [shared, *_layers_below(shared)]
+    env["PATH"] = os.pathsep.join(
+        [str(venv / "bin"), *(str(layer / "bin") for layer in below), os.environ["PATH"]]
+    )
     return env
+
+
+def _layers_below(venv: Path) -> list[Path]:
+    if not (venv / READY_MARK).is_file():  # being installed: its mark comes last
+        return []
+    return [Path(path) for path in _read_mark(venv)["layers"][1:]]
 
 
 def _site_packages(venv: Path) -> Path:

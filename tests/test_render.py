@@ -16,6 +16,7 @@ from generator._examples import readme_examples
 from generator._hooks import load_hook
 from tests.matrix import (
     CATALOGUE,
+    IMPORTED_MODEL,
     combination_id,
     generable_combinations,
     model_answers,
@@ -46,6 +47,11 @@ def test_only_the_chosen_delivery_shapes_the_image(
     dockerfile = (rendered_project / "Dockerfile").read_text(encoding="utf-8")
     builds_model = "python -m app.training" in dockerfile
     assert builds_model == (combination["model_delivery"] == "in_image")
+    if builds_model and IMPORTED_MODEL not in combination:
+        # Training reads the format from pyproject.toml and falls back to ONNX without it:
+        # the image of another format would serve an ONNX model.
+        builder = dockerfile.split(" AS builder\n", 1)[1].split("\nFROM ", 1)[0]
+        assert "COPY pyproject.toml ./" in builder.split("python -m app.training", 1)[0]
 
 
 def test_only_the_roles_the_pattern_runs_keep_their_files(

@@ -10,6 +10,7 @@ import pytest
 from generator._wheels import (
     TORCH_WHEELS_VARIABLE,
     declares_torch_index,
+    preferred_port,
     project_name,
     simple_index,
     torch_build_args,
@@ -49,6 +50,20 @@ def test_the_index_lists_and_serves_each_wheel(tmp_path: Path) -> None:
         wheel_url = f"{url}/torch/{WHEEL.replace('+', '%2B')}"
         assert read(wheel_url) == b"not really a wheel"
         assert b"typing-extensions" in read(f"{url}/")
+
+
+def test_builds_after_one_another_get_the_same_url_and_overlapping_ones_another(
+    tmp_path: Path,
+) -> None:
+    """The URL is a build argument, part of the cache key of the layer installing torch."""
+    folder = wheels(tmp_path)
+    with simple_index(folder) as first:
+        assert first.endswith(f":{preferred_port(folder)}/simple")
+        with simple_index(folder) as overlapping:  # the preferred port is taken
+            assert overlapping != first
+            assert b"torch" in read(f"{overlapping}/")
+    with simple_index(folder) as later:
+        assert later == first
 
 
 def test_an_empty_folder_is_refused_by_name(tmp_path: Path) -> None:
