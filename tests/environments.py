@@ -103,7 +103,7 @@ def shared_environment(root: Path, dependencies: DependencySet) -> SharedEnviron
     with _locked(root / f"{dependencies.key}.lock"):
         if not (venv / READY_MARK).is_file():
             started = time.perf_counter()
-            _install(venv, dependencies, _largest_installed_subset(root, dependencies))
+            _install(venv, dependencies, largest_installed_subset(root, dependencies))
             seconds = time.perf_counter() - started
         else:
             seconds = 0.0
@@ -124,7 +124,10 @@ def _install(venv: Path, dependencies: DependencySet, base: Path | None) -> None
     )
     assert done.returncode == 0, f"installing {dependencies.requirements}:\n{done.stderr}"
     mark = {"requirements": dependencies.requirements, "layers": layers}
-    (venv / READY_MARK).write_text(json.dumps(mark, indent=1), encoding="utf-8")
+    # Renamed into place: another set's install reads marks without this set's lock.
+    partial = venv / f"{READY_MARK}.partial"
+    partial.write_text(json.dumps(mark, indent=1), encoding="utf-8")
+    partial.replace(venv / READY_MARK)
 
 
 def _read_mark(venv: Path) -> dict[str, Any]:
@@ -132,7 +135,7 @@ def _read_mark(venv: Path) -> dict[str, Any]:
     return mark
 
 
-def _largest_installed_subset(root: Path, dependencies: DependencySet) -> Path | None:
+def largest_installed_subset(root: Path, dependencies: DependencySet) -> Path | None:
     wanted = set(dependencies.requirements)
     candidates = [
         (len(requirements), mark.parent)
@@ -152,9 +155,9 @@ def layered_venv(venv: Path, shared: Path) -> dict[str, str]:
     follow the fresh one on PATH, for the console scripts of shared packages.
     """
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    link = _site_packages(venv) / "_kata_shared_environment.pth"
+    link = site_packages(venv) / "_kata_shared_environment.pth"
     link.write_text(
-        f"import site; site.addsitedir({str(_site_packages(shared))!r})\n", encoding="utf-8"
+        f"import site; site.addsitedir({str(site_packages(shared))!r})\n", encoding="utf-8"
     )
     env = install_env(venv)
     below = [shared, *_layers_below(shared)]
@@ -170,7 +173,7 @@ def _layers_below(venv: Path) -> list[Path]:
     return [Path(path) for path in _read_mark(venv)["layers"][1:]]
 
 
-def _site_packages(venv: Path) -> Path:
+def site_packages(venv: Path) -> Path:
     relative = Path(sysconfig.get_path("purelib")).relative_to(sys.prefix)
     return venv / relative
 
