@@ -10,11 +10,14 @@ Each combination still gets a fresh environment of its own and runs its own, unc
 line adds the shared site-packages behind its own), so pip finds every declared requirement
 already satisfied and installs only the project itself, editable. A requirement the project
 needs but does not declare is no more present than in a fresh environment: the shared one
-holds exactly the declared set. What a combination installs on top (its own package, and
-anything its set lacked) lands in its own environment, never in the shared one.
+holds the declared set and what it pulls in. What a combination installs on top (its own
+package, and anything its set lacked) lands in its own environment, never in the shared one.
 
 Shared environments are layered the same way over one another (a set over the largest
-installed set inside it), so a package common to several sets is installed once.
+installed set inside it), so a package common to several sets is installed once. Which
+smaller set a set lands on depends on which finished first; every declared requirement is
+pinned, and pip keeps a dependency a lower layer already satisfies as it would keep one
+installed before.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,11 +37,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 INSTALL_LINE = re.compile(r"pip install -e '\.\[(?P<extras>[^\]]*)\]'")
 READY_MARK = "kata-shared-environment.json"
 """Written into a shared environment once its set is installed: its presence means done."""
+LINK_FILE = "_kata_shared_environment.pth"
+# `known_paths` is the set of the `site` call reading this file. Passing it on keeps the
+# layer removable by whoever reads site-packages with a set of its own: pip's isolated build
+# environments do, and drop every path that reading added, so a build never sees the layer.
+LINK_LINE = "import site; site.addsitedir({path!r}, known_paths)\n"
+
+
+class Mark(TypedDict):
+    requirements: list[str]
+    layers: list[str]
+    """The environment itself, then each shared one below it, top first."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class DependencySet:
 
     @property
     def key(self) -> str:
+        """A folder name of its own."""
         digest = hashlib.sha256("\n".join(self.requirements).encode()).hexdigest()
         return digest[:16]
 
@@ -56,9 +72,10 @@ def dependency_set(project: Path) -> DependencySet:
     """Read from the project itself: the extras its ``make install`` names (``make -n``)
     and what pyproject.toml lists for the runtime and each of those extras."""
     plan = subprocess.run(
-        ["make", "-n", "install"], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-    match = INSTALL_LINE.search(plan)
+        ["make", "-n", "install"], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert plan.returncode == 0, f"make -n install in {project}:\n{plan.stderr}"
+    match = INSTALL_LINE.search(plan.stdout)
     if match is None:
         raise AssertionError(f"{project}: make install runs no `pip install -e '.[...]'`")
     extras = [extra.strip() for extra in match["extras"].split(",") if extra.strip()]
@@ -86,6 +103,8 @@ def install_env(venv: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SharedEnvironment:
+    """A dependency set's shared environment, and what installing it cost this caller."""
+
     venv: Path
     seconds: float
     """What installing it took; 0 where another combination had installed it already."""
@@ -101,81 +120,73 @@ def shared_environment(root: Path, dependencies: DependencySet) -> SharedEnviron
     """
     venv = root / dependencies.key
     with _locked(root / f"{dependencies.key}.lock"):
-        if not (venv / READY_MARK).is_file():
-            started = time.perf_counter()
-            _install(venv, dependencies, largest_installed_subset(root, dependencies))
-            seconds = time.perf_counter() - started
-        else:
-            seconds = 0.0
-    return SharedEnvironment(venv, seconds)
+        if (venv / READY_MARK).is_file():
+            return SharedEnvironment(venv, 0.0)
+        started = time.perf_counter()
+        _install(venv, dependencies, largest_installed_subset(root, dependencies))
+        return SharedEnvironment(venv, time.perf_counter() - started)
 
 
 def _install(venv: Path, dependencies: DependencySet, base: Path | None) -> None:
-    layers = [str(venv)]
+    shutil.rmtree(venv, ignore_errors=True)  # what a failed install left is not to be trusted
     if base is None:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        env = install_env(venv)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        env, layers = install_env(venv), [str(venv)]
     else:
-        env = layered_venv(venv, base)
-        layers += _read_mark(base)["layers"]
+        env, layers = create_layered_venv(venv, base), [str(venv), *read_mark(base)["layers"]]
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     done = subprocess.run(
         [*pip, *dependencies.requirements], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, f"installing {dependencies.requirements}:\n{done.stderr}"
-    mark = {"requirements": dependencies.requirements, "layers": layers}
+    mark: Mark = {"requirements": list(dependencies.requirements), "layers": layers}
     # Renamed into place: another set's install reads marks without this set's lock.
     partial = venv / f"{READY_MARK}.partial"
     partial.write_text(json.dumps(mark, indent=1), encoding="utf-8")
     partial.replace(venv / READY_MARK)
 
 
-def _read_mark(venv: Path) -> dict[str, Any]:
-    mark: dict[str, Any] = json.loads((venv / READY_MARK).read_text(encoding="utf-8"))
+def read_mark(venv: Path) -> Mark:
+    mark: Mark = json.loads((venv / READY_MARK).read_text(encoding="utf-8"))
     return mark
 
 
 def largest_installed_subset(root: Path, dependencies: DependencySet) -> Path | None:
+    """The installed shared environment under ``root`` with the most requirements, all of
+    them in ``dependencies``: the one to layer a new environment of ``dependencies`` over."""
     wanted = set(dependencies.requirements)
     candidates = [
         (len(requirements), mark.parent)
         for mark in root.glob(f"*/{READY_MARK}")
-        if (requirements := set(_read_mark(mark.parent)["requirements"])) <= wanted
+        if (requirements := set(read_mark(mark.parent)["requirements"])) <= wanted
     ]
     return max(candidates)[1] if candidates else None
 
 
-def layered_venv(venv: Path, shared: Path) -> dict[str, str]:
-    """A fresh environment at ``venv`` that sees ``shared``'s packages (and those of the
-    environments ``shared`` is layered over) behind its own; returns the environment
-    variables of a shell with it active.
+def create_layered_venv(venv: Path, shared: Path) -> dict[str, str]:
+    """A fresh environment at ``venv`` that sees the installed shared environment
+    ``shared``'s packages (and those of the layers under it) behind its own; returns the
+    environment variables of a shell with it active.
 
     ``site.addsitedir`` (not a plain path line) so the shared site-packages' own ``.pth``
-    files are processed too, the next layer's link among them. The shared ``bin`` folders
-    follow the fresh one on PATH, for the console scripts of shared packages.
+    files are processed too, the next layer's link among them. Created without pip: ``python
+    -m pip`` is the layers' pip, the one Python's ``ensurepip`` installs into any fresh
+    environment, and installs into this one. The shared ``bin`` folders follow the fresh one
+    on PATH, for the console scripts of shared packages.
     """
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    link = site_packages(venv) / "_kata_shared_environment.pth"
-    link.write_text(
-        f"import site; site.addsitedir({str(site_packages(shared))!r})\n", encoding="utf-8"
-    )
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    link = LINK_LINE.format(path=str(site_packages(shared)))
+    (site_packages(venv) / LINK_FILE).write_text(link, encoding="utf-8")
     env = install_env(venv)
-    below = [shared, *_layers_below(shared)]
-    env["PATH"] = os.pathsep.join(
-        [str(venv / "bin"), *(str(layer / "bin") for layer in below), os.environ["PATH"]]
-    )
+    layers = [venv, *(Path(layer) for layer in read_mark(shared)["layers"])]
+    env["PATH"] = os.pathsep.join([*(str(layer / "bin") for layer in layers), os.environ["PATH"]])
     return env
 
 
-def _layers_below(venv: Path) -> list[Path]:
-    if not (venv / READY_MARK).is_file():  # being installed: its mark comes last
-        return []
-    return [Path(path) for path in _read_mark(venv)["layers"][1:]]
-
-
 def site_packages(venv: Path) -> Path:
-    relative = Path(sysconfig.get_path("purelib")).relative_to(sys.prefix)
-    return venv / relative
+    """Where a virtual environment at ``venv`` keeps its packages."""
+    scheme = {"base": str(venv), "platbase": str(venv)}
+    return Path(sysconfig.get_path("purelib", scheme="venv", vars=scheme))
 
 
 @contextmanager

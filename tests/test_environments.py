@@ -5,6 +5,7 @@ its own."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,10 @@ from pathlib import Path
 from tests.environments import (
     READY_MARK,
     DependencySet,
+    create_layered_venv,
     dependency_set,
     largest_installed_subset,
-    layered_venv,
+    read_mark,
     site_packages,
 )
 
@@ -73,22 +75,62 @@ def test_a_set_layers_over_the_largest_installed_set_inside_it(tmp_path: Path) -
     assert largest_installed_subset(tmp_path, DependencySet(("z==1",))) is None
 
 
-def test_a_layered_environment_sees_the_shared_packages_behind_its_own(tmp_path: Path) -> None:
-    shared = tmp_path / "shared"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(shared)], check=True)
-    (site_packages(shared) / "kata_probe_shared.py").write_text("WHERE = 'shared'\n")
-    (site_packages(shared) / "kata_probe_both.py").write_text("WHERE = 'shared'\n")
+def bare_layer(root: Path, name: str, base: Path | None = None) -> Path:
+    """A shared environment with no packages (not even pip), marked installed."""
+    venv = root / name
+    if base is None:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        layers = [str(venv)]
+    else:
+        create_layered_venv(venv, base)
+        layers = [str(venv), *read_mark(base)["layers"]]
+    record = {"requirements": [], "layers": layers}
+    (venv / READY_MARK).write_text(json.dumps(record), encoding="utf-8")
+    return venv
 
-    env = layered_venv(tmp_path / "own", shared)
-    (site_packages(tmp_path / "own") / "kata_probe_both.py").write_text("WHERE = 'own'\n")
 
-    probe = (
-        "import kata_probe_both, kata_probe_shared; "
-        "print(kata_probe_shared.WHERE, kata_probe_both.WHERE)"
-    )
-    python = str(tmp_path / "own" / "bin" / "python")
+def probe(venv: Path, env: dict[str, str], code: str) -> str:
+    python = str(venv / "bin" / "python")
     done = subprocess.run(
-        [python, "-c", probe], env=env, capture_output=True, text=True, check=True
+        [python, "-c", code], env=env, capture_output=True, text=True, check=False
     )
-    assert done.stdout.split() == ["shared", "own"]
-    assert env["PATH"].split(":")[:2] == [str(tmp_path / "own" / "bin"), str(shared / "bin")]
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_layered_environment_sees_every_layer_below_behind_its_own(tmp_path: Path) -> None:
+    bottom = bare_layer(tmp_path, "bottom")
+    middle = bare_layer(tmp_path, "middle", bottom)
+    (site_packages(bottom) / "kata_probe_bottom.py").write_text("WHERE = 'bottom'\n")
+    (site_packages(bottom) / "kata_probe_both.py").write_text("WHERE = 'bottom'\n")
+    (site_packages(middle) / "kata_probe_middle.py").write_text("WHERE = 'middle'\n")
+
+    own = tmp_path / "own"
+    env = create_layered_venv(own, middle)
+    (site_packages(own) / "kata_probe_both.py").write_text("WHERE = 'own'\n")
+
+    code = (
+        "import kata_probe_bottom as b, kata_probe_middle as m, kata_probe_both as o; "
+        "print(b.WHERE, m.WHERE, o.WHERE)"
+    )
+    assert probe(own, env, code).split() == ["bottom", "middle", "own"]
+    bins = env["PATH"].split(os.pathsep)[:3]
+    assert bins == [str(own / "bin"), str(middle / "bin"), str(bottom / "bin")]
+
+
+def test_pip_build_isolation_can_drop_the_layers(tmp_path: Path) -> None:
+    """pip's isolated build environment reads the environment's site-packages again with a
+    fresh set of known paths and drops every path that reading adds (pip's build_env.py):
+    the layers must be among them, or a project's build would see the shared packages."""
+    bottom = bare_layer(tmp_path, "bottom")
+    middle = bare_layer(tmp_path, "middle", bottom)
+    own = tmp_path / "own"
+    env = create_layered_venv(own, middle)
+    code = (
+        "import json, site, sys; before = len(sys.path); "
+        f"site.addsitedir({str(site_packages(own))!r}, known_paths=set()); "
+        "print(json.dumps(sys.path[before:]))"
+    )
+    added = json.loads(probe(own, env, code))
+    assert str(site_packages(middle)) in added
+    assert str(site_packages(bottom)) in added

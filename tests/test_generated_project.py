@@ -37,7 +37,7 @@ from generator._containers import (
 from generator._containers import free_port as free_host_port
 from generator._examples import JOB_PLACEHOLDER, readme_compose_commands, readme_examples
 from generator._job_topology import JobScript, exercise_job
-from tests.environments import dependency_set, layered_venv, shared_environment
+from tests.environments import create_layered_venv, dependency_set, shared_environment
 from tests.matrix import CATALOGUE, combination_answers, combination_id
 
 OUTPUT_TAIL = 6000
@@ -140,7 +140,7 @@ def installed(
     dependencies = dependency_set(project)
     shared_root = shared_environments_root(tmp_path_factory)
     shared = shared_environment(shared_root, dependencies)
-    env = layered_venv(root / "venv", shared.venv)
+    env = create_layered_venv(root / "venv", shared.venv)
     env["DATABASE_URL"] = os.environ.get(DATABASE_VARIABLE, DEFAULT_DATABASE_URL)
     started = time.perf_counter()
     run(["make", "install"], project, env)
