@@ -120,34 +120,36 @@ def local_ports(project: Path) -> dict[str, int]:
     return {variable: free_host_port() for variable in variables}
 
 
-def shared_environments_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One folder for the whole run: xdist gives each worker a base folder of its own, inside
-    the run's, and the workers share the environments."""
-    base = tmp_path_factory.getbasetemp()
-    run_root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    return run_root / "shared-environments"
+def xdist_worker(config: pytest.Config) -> str | None:
+    """The name of the pytest-xdist worker running this process's tests (None: no worker)."""
+    workerinput: dict[str, str] | None = getattr(config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else None
 
 
 @pytest.fixture(scope="module")
 def installed(
-    combination: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    combination: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    pytestconfig: pytest.Config,
 ) -> InstalledProject:
     """Rendered, then `make install`ed into a fresh virtual environment of its own, layered
     over its dependency set's shared one (tests/environments.py)."""
     root = tmp_path_factory.mktemp(combination_id(combination))
     answers = resolve_answers(CATALOGUE, combination_answers(combination, root))
     project = render_project(answers, root).project_dir
+    worker = xdist_worker(pytestconfig)
+    # One folder for the whole run: xdist gives each worker a base folder inside the run's.
+    base = tmp_path_factory.getbasetemp()
+    shared_root = (base.parent if worker else base) / "shared-environments"
     dependencies = dependency_set(project)
-    shared_root = shared_environments_root(tmp_path_factory)
     shared = shared_environment(shared_root, dependencies)
+    started = time.perf_counter()
     env = create_layered_venv(root / "venv", shared.venv)
     env["DATABASE_URL"] = os.environ.get(DATABASE_VARIABLE, DEFAULT_DATABASE_URL)
-    started = time.perf_counter()
     run(["make", "install"], project, env)
-    # Per worker: two mypy processes never share one cache folder.
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    mypy_cache = shared_root / "mypy-cache" / f"{dependencies.key}-{worker}"
     seconds = time.perf_counter() - started
+    # One folder per worker: two mypy processes never share one.
+    mypy_cache = shared_root / "mypy-cache" / f"{dependencies.key}-{worker or 'main'}"
     return InstalledProject(project, env, seconds, shared.seconds, mypy_cache)
 
 
@@ -158,12 +160,16 @@ def local_run(installed: InstalledProject) -> LocalRun:
     if front_door(compose_services(installed.path)) is None:  # a job: nothing to send to
         commands = readme_compose_commands(installed.path)
         assert any(args[:1] == ["run"] for args in commands), "the README shows no job command"
-        return LocalRun([], [], commands, predictions_in_process(installed, commands))
+        rows = predictions_in_process(installed, commands)
+        assert rows, "the README's commands predict nothing"
+        return LocalRun([], [], commands, rows)
     requests = [example.as_json() for example in readme_examples(installed.path)]
     assert requests, "the README shows no example request"
     given = json.dumps({"requests": requests, "ports": local_ports(installed.path)})
     answered = run([installed.python, str(LOCAL_ANSWERS)], installed.path, installed.env, given)
-    return LocalRun(requests, json.loads(answered), [], [])
+    answers = json.loads(answered)
+    assert len(answers) == len(requests), answers
+    return LocalRun(requests, answers, [], [])
 
 
 @pytest.fixture(scope="session")
@@ -198,20 +204,44 @@ def test_generated_project_passes_its_own_lint(installed: InstalledProject) -> N
 
 
 @pytest.mark.project
-def test_services_answer_the_readme_examples_locally(local_run: LocalRun) -> None:
-    """A smoke run of the combination's own wiring (Makefile, settings, model path): every
-    example is answered without a server error and a job's polling reaches its end; a job
-    pattern's README commands write predictions."""
+def test_services_answer_the_readme_examples_locally(
+    installed: InstalledProject, local_run: LocalRun
+) -> None:
+    """A smoke run of the combination's own wiring (Makefile, settings, model path) and model
+    format: every example is answered without a server error, a job's polling reaches its
+    end, and what answers names a model version the project trained; a job pattern's README
+    commands write predictions (checked as they run) by such a model."""
+    trained = trained_versions(installed.path)
     if local_run.commands:
-        assert local_run.rows, "the README's commands predict nothing"
+        assert {version for _, version, _ in local_run.rows} <= trained
         return
-    assert len(local_run.answers) == len(local_run.requests)
     statuses = [answer["status"] for answer in local_run.answers]
     assert all(status < HTTPStatus.INTERNAL_SERVER_ERROR for status in statuses), statuses
     assert statuses[0] < HTTPStatus.BAD_REQUEST, local_run.answers[0]
     for request, answer in zip(local_run.requests, local_run.answers, strict=True):
         if JOB_PLACEHOLDER in request["path"]:
             assert answer["body"]["status"] == "done", answer
+    answered = set(model_versions([answer["body"] for answer in local_run.answers]))
+    assert answered, "no example's answer names its model version"
+    assert answered <= trained, (answered, trained)
+
+
+def trained_versions(project: Path) -> set[str]:
+    """The version of every model `make install` put into models/ (metadata.json)."""
+    return {
+        str(json.loads(path.read_text(encoding="utf-8"))["version"])
+        for path in (project / "models").rglob("metadata.json")
+    }
+
+
+def model_versions(value: object) -> list[str]:
+    """Every ``model_version`` in ``value``, at any depth."""
+    if isinstance(value, dict):
+        found = [str(value["model_version"])] if value.get("model_version") else []
+        return found + [v for item in value.values() for v in model_versions(item)]
+    if isinstance(value, list):
+        return [version for item in value for version in model_versions(item)]
+    return []
 
 
 @pytest.mark.project

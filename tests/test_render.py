@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -186,6 +187,14 @@ def _read_by_its_suite(project: Path) -> dict[str, bytes]:
     files[".env.example settings"] = "\n".join(settings).encode()
     examples = [example.as_json() for example in readme_examples(project)]
     files["README.md examples"] = json.dumps(examples).encode()
+    # What the project tier runs through the Makefile, as make would run it.
+    plan = subprocess.run(
+        ["make", "-n", "--no-print-directory", "install", "lint", "test"],
+        cwd=project,
+        capture_output=True,
+        check=True,
+    )
+    files["make install lint test"] = plan.stdout
     return files
 
 
@@ -207,12 +216,15 @@ def test_the_deliveries_of_a_pattern_and_format_give_its_suite_the_same_project(
 
 
 def test_the_project_tests_read_no_delivery_shaped_file_but_the_compared_ones() -> None:
-    """README.md's examples and .env.example's settings are compared above; the others no
-    generated test may read."""
-    unread = [name for name in DELIVERY_SHAPED if name not in {"README.md", ".env.example"}]
+    """README.md's examples, .env.example's settings and the Makefile's install, lint and test
+    commands are compared above; the others no generated test or code may read."""
+    compared = {"README.md", ".env.example", "Makefile"}
+    unread = [name for name in DELIVERY_SHAPED if name not in compared] + ['"deploy"']
+    sources = [*(TEMPLATE / "tests").rglob("*"), *(TEMPLATE / "app").rglob("*.py")]
     readers = [
         f"{path.relative_to(TEMPLATE)} names {name}"
-        for path in (TEMPLATE / "tests").rglob("*.py")
+        for path in sources
+        if path.is_file()
         for name in unread
         if name in path.read_text(encoding="utf-8")
     ]

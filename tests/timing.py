@@ -3,8 +3,9 @@ combination of the project tier, so the next change to the matrix can be weighed
 
 Times are the sum of each test's setup, call and teardown as its worker measured them: with
 several workers the tiers add up to more than the wall time, which the summary gives too.
-A combination's install runs in the setup of its first project-tier test (``make lint``),
-and its local run of the README's examples in the setup of the smoke test.
+A combination's install runs in the setup of the first of its project-tier tests to run
+(in a whole run, ``make lint``'s), its local run of the README's examples in the setup of
+the smoke test.
 """
 
 from __future__ import annotations
