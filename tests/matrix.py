@@ -1,8 +1,9 @@
 """The test matrix, read from the catalogue: the combinations Kata's project tier runs.
 
 Every combination a user can generate is checked statically (catalogue, hooks, render); the
-project tier installs, tests and builds each combination below, which costs minutes apiece,
-so the model formats are not crossed with everything:
+project tier installs, lints and smoke-runs each combination below, runs the generated
+project's own suite where its code and tests differ (``suite_combinations``) and builds the
+images of ``container_combinations``. The model formats are not crossed with everything:
 
 - `onnx` (FULL_FORMATS), the format every pattern offers: every pattern x every delivery;
 - every other format: every pattern that offers it once, the delivery alternating from one

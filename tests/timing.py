@@ -15,8 +15,13 @@ from collections import defaultdict
 
 import pytest
 
-TIERS = ("containers", "own_suite", "project")
-"""Markers naming a tier, most specific first; a test with none of them is static."""
+TIERS = {
+    "containers": "containers",
+    "own_suite": "own suites",
+    "project": "install, lint, smoke",
+}
+"""Markers naming a tier, most specific first, and the tier's name in the summary; a test
+with none of them is in the static tier."""
 COLUMNS = {
     "test_generated_project_passes_its_own_lint": "install+lint",
     "test_services_answer_the_readme_examples_locally": "smoke",
@@ -27,6 +32,8 @@ COLUMNS = {
 
 
 class TimingSummary:
+    """A pytest plugin, registered on the controller: it sees every worker's reports."""
+
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.tier_seconds: dict[str, float] = defaultdict(float)
@@ -45,10 +52,10 @@ class TimingSummary:
         write = terminalreporter.write_line
         terminalreporter.section("time per tier and per combination")
         write(f"wall time {time.monotonic() - self.started:.0f} s")
-        for tier in (*TIERS, "static"):
+        for tier, name in [*TIERS.items(), ("static", "static")]:
             if self.tier_tests[tier]:
                 count = len(self.tier_tests[tier])
-                write(f"  {tier:<12} {count:>4} tests {self.tier_seconds[tier]:>8.0f} s")
+                write(f"  {name:<20} {count:>4} tests {self.tier_seconds[tier]:>8.0f} s")
         if not self.combinations:
             return
         columns = list(COLUMNS.values())
