@@ -89,28 +89,31 @@ def offered_combinations() -> list[dict[str, str]]:
     return chosen
 
 
-def suite_identity(answers: dict[str, str]) -> tuple[str, str, str]:
-    """What a generated project's own lint and tests read: its pattern's roles (which files
-    ship), its model format (which model they train) and the model it imports, if any.
-    Not the delivery: it changes only the deployment files (Dockerfile, compose, manifests,
-    Makefile, README), which the project's own tests do not read; test_render.py checks
-    that both deliveries render the same code, tests and settings."""
-    return (answers["pattern"], answers["model_format"], answers.get(IMPORTED_MODEL, ""))
+def suite_identity(answers: dict[str, str]) -> tuple[tuple[str, ...], str, str]:
+    """What a generated project's own lint and tests read: the roles its pattern runs (which
+    files ship), its model format (which model they train) and the model it imports, if any.
+    Not the delivery, nor the pattern beyond its roles: they change only how the project is
+    built, wired and deployed (Dockerfile, compose, manifests, README, which models `make
+    model` trains), none of which its own tests read; test_render.py checks that every
+    combination of one identity gives its suite the same project."""
+    roles = tuple(sorted({s.role for s in CATALOGUE.patterns[answers["pattern"]].services}))
+    return (roles, answers["model_format"], answers.get(IMPORTED_MODEL, ""))
 
 
 def suite_combinations() -> list[dict[str, str]]:
     """The combinations whose own test suite the project tier runs.
 
-    - One per suite identity of the sample model in FULL_FORMATS (every pattern's roles
-      with ONNX) and of a model of the user's own: its twins would run the same tests on the
-      same code.
+    - One per suite identity of the sample model in FULL_FORMATS (every role set with ONNX)
+      and of a model of the user's own: the others of its identity (the other delivery; the
+      time-lag pattern, which runs the asynchronous pattern's roles) would run the same
+      tests on the same code.
     - For every other format, one per distinct set of that format's own files the pattern
       keeps (its exporter, session and tests; Edge AI adds a network bundle's tests):
       the rest of a pattern's suite tests roles that reach the model through the session
       protocol only, which the format's own suite tests once. Every combination still runs
       its own lint and a smoke run of its services on its model (test_generated_project.py).
     """
-    chosen: dict[object, dict[str, str]] = {}
+    chosen: dict[object, dict[str, str]] = {}  # by identity
     for answers in offered_combinations():
         if answers["model_format"] in FULL_FORMATS or IMPORTED_MODEL in answers:
             chosen.setdefault(suite_identity(answers), answers)

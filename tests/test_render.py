@@ -15,6 +15,7 @@ from generator import render_project, resolve_answers
 from generator._check import CHECKS, CheckResult
 from generator._examples import readme_examples
 from generator._hooks import load_hook
+from tests.environments import dependency_set
 from tests.matrix import (
     CATALOGUE,
     IMPORTED_MODEL,
@@ -172,11 +173,15 @@ DELIVERY_SHAPED = (
     "deploy/",
 )
 """The files a model delivery may change: how the project is built and deployed."""
+README_READERS = "tests/imported"
+"""The one folder of generated tests that reads README.md (its curl example)."""
 
 
 def _read_by_its_suite(project: Path) -> dict[str, bytes]:
-    """Every file but the delivery-shaped ones, plus what of those the project's own tests
-    read: the settings .env.example documents and the README's example requests."""
+    """Every file but the delivery-shaped ones, plus what of those the project's own suite
+    reads or runs: the settings .env.example documents, the README's example requests where
+    its tests read them (a model of the user's own), the Makefile's lint and test commands
+    and the dependencies its `make install` installs."""
     files = {
         str(path.relative_to(project)): path.read_bytes()
         for path in project.rglob("*")
@@ -185,47 +190,48 @@ def _read_by_its_suite(project: Path) -> dict[str, bytes]:
     env_example = (project / ".env.example").read_text(encoding="utf-8").splitlines()
     settings = [line for line in env_example if re.match(r"# [A-Z][A-Z0-9_]*=", line)]
     files[".env.example settings"] = "\n".join(settings).encode()
-    examples = [example.as_json() for example in readme_examples(project)]
-    files["README.md examples"] = json.dumps(examples).encode()
-    # What the project tier runs through the Makefile, as make would run it.
+    if (project / README_READERS).is_dir():
+        examples = [example.as_json() for example in readme_examples(project)]
+        files["README.md examples"] = json.dumps(examples).encode()
     plan = subprocess.run(
-        ["make", "-n", "--no-print-directory", "install", "lint", "test"],
+        ["make", "-n", "--no-print-directory", "lint", "test"],
         cwd=project,
         capture_output=True,
         check=True,
     )
-    files["make install lint test"] = plan.stdout
+    files["make lint test"] = plan.stdout
+    files["make install's dependencies"] = "\n".join(dependency_set(project).requirements).encode()
     return files
 
 
-def test_the_deliveries_of_a_pattern_and_format_give_its_suite_the_same_project(
+def test_the_combinations_of_one_suite_identity_give_its_suite_the_same_project(
     rendered_projects: dict[str, Path],
 ) -> None:
     """The project tier runs one suite per suite identity (tests/matrix.py): sound only while
-    a delivery changes nothing the project's own lint and tests read."""
-    twins: dict[tuple[str, str, str], list[str]] = {}
+    a delivery, or a pattern running the same roles, changes nothing the suite reads."""
+    alike: dict[object, list[str]] = {}
     for answers in offered_combinations():
-        twins.setdefault(suite_identity(answers), []).append(combination_id(answers))
+        alike.setdefault(suite_identity(answers), []).append(combination_id(answers))
     compared = 0
-    for ids in twins.values():
+    for ids in alike.values():
         first = _read_by_its_suite(rendered_projects[ids[0]])
         for other in ids[1:]:
             assert _read_by_its_suite(rendered_projects[other]) == first, (ids[0], other)
             compared += 1
-    assert compared, "no suite identity has two deliveries to compare"
+    assert compared, "no suite identity has two combinations to compare"
 
 
 def test_the_project_tests_read_no_delivery_shaped_file_but_the_compared_ones() -> None:
-    """README.md's examples, .env.example's settings and the Makefile's install, lint and test
-    commands are compared above; the others no generated test or code may read."""
-    compared = {"README.md", ".env.example", "Makefile"}
-    unread = [name for name in DELIVERY_SHAPED if name not in compared] + ['"deploy"']
+    """.env.example's settings, the Makefile's commands and, in tests/imported/, README.md's
+    examples are compared above; the rest no generated test or code may read."""
+    unread = [name for name in DELIVERY_SHAPED if name not in {".env.example", "Makefile"}]
     sources = [*(TEMPLATE / "tests").rglob("*"), *(TEMPLATE / "app").rglob("*.py")]
     readers = [
         f"{path.relative_to(TEMPLATE)} names {name}"
         for path in sources
         if path.is_file()
-        for name in unread
+        for name in [*unread, '"deploy"']
         if name in path.read_text(encoding="utf-8")
+        and not (name == "README.md" and path.is_relative_to(TEMPLATE / README_READERS))
     ]
     assert readers == []
